@@ -8,7 +8,7 @@ namespace FashionVision.Transforms;
 /// </summary>
 /// <remarks>
 /// <para>Images are float tensors N×C×H×W; targets are class indices (int64, N) or soft targets (float, N×K) once a
-/// CutMix or Mixup has run. Random parameters are drawn per sample from <paramref name="generator"/>, so the same seed
+/// CutMix or Mixup has run. Random parameters are drawn per sample from the generator passed to <see cref="Apply"/>, so the same seed
 /// gives the same batch.</para>
 /// <para>Implementations do not dispose their inputs; call them inside a <c>torch.NewDisposeScope()</c>.</para>
 /// </remarks>
