@@ -1,0 +1,52 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace FashionVision.Models;
+
+/// <summary>
+/// The one shape every model in the zoo has: a feature extractor that ends in a spatial feature map, and a classifier head
+/// (global pooling, dropout, linear) that can be reset to another class count.
+/// </summary>
+/// <remarks>
+/// Splitting the forward pass in two is what fine-tuning (freeze the features, replace the head), Grad-CAM (gradients of a
+/// class score with respect to the last feature map) and feature extraction build on.
+/// </remarks>
+public abstract class ImageClassifier : nn.Module<Tensor, Tensor>
+{
+    /// <summary>Creates the classifier.</summary>
+    /// <param name="name">The module name.</param>
+    /// <param name="inputChannels">Channels of the expected input.</param>
+    /// <param name="numClasses">The number of classes the head predicts.</param>
+    protected ImageClassifier(string name, int inputChannels, int numClasses) : base(name)
+    {
+        if (inputChannels <= 0)
+            throw new ArgumentOutOfRangeException(nameof(inputChannels), inputChannels, "Input channels must be positive.");
+        if (numClasses <= 0)
+            throw new ArgumentOutOfRangeException(nameof(numClasses), numClasses, "The number of classes must be positive.");
+        InputChannels = inputChannels;
+        NumClasses = numClasses;
+    }
+
+    /// <summary>Channels of the expected input (1 for grayscale, 3 for ImageNet-style models).</summary>
+    public int InputChannels { get; }
+
+    /// <summary>The number of classes the head predicts.</summary>
+    public int NumClasses { get; protected set; }
+
+    /// <summary>Runs the feature extractor: input N×C×H×W to the last feature map N×F×h×w.</summary>
+    public abstract Tensor ForwardFeatures(Tensor input);
+
+    /// <summary>Runs the classifier head: the feature map from <see cref="ForwardFeatures"/> to logits N×<see cref="NumClasses"/>.</summary>
+    public abstract Tensor ForwardHead(Tensor features);
+
+    /// <summary>Replaces the classifier head with a freshly initialised one for <paramref name="numClasses"/> classes.</summary>
+    public abstract void ResetClassifier(int numClasses);
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        var features = ForwardFeatures(input);
+        return ForwardHead(features).MoveToOuter();
+    }
+}
