@@ -47,6 +47,6 @@ public abstract class ImageClassifier : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var features = ForwardFeatures(input);
-        return ForwardHead(features).MoveToOuter();
+        return scope.MoveToOuter(ForwardHead(features));
     }
 }
