@@ -1,2 +1,2 @@
-// The fashionvision command-line tool. Commands are added by the CLI work (issue 7).
-return 0;
+// The fashionvision command-line tool. All the work is in CliApp, so tests run the same code in-process.
+return FashionVision.Cli.CliApp.Run(args, Console.Out, Console.Error);

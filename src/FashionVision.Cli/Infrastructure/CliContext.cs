@@ -1,0 +1,39 @@
+using Spectre.Console;
+
+namespace FashionVision.Cli.Infrastructure;
+
+/// <summary>What every command writes to: plain writers for results and errors, and a Spectre console for tables and progress.</summary>
+internal sealed class CliContext
+{
+    public CliContext(TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    {
+        Output = output;
+        Error = error;
+        CancellationToken = cancellationToken;
+        bool terminal = ReferenceEquals(output, System.Console.Out) && !System.Console.IsOutputRedirected;
+        Console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(output),
+            Ansi = terminal ? AnsiSupport.Detect : AnsiSupport.No,
+            ColorSystem = terminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+            Interactive = terminal ? InteractionSupport.Detect : InteractionSupport.No,
+        });
+        if (!terminal)
+            Console.Profile.Width = 160;
+    }
+
+    /// <summary>Where results go.</summary>
+    public TextWriter Output { get; }
+
+    /// <summary>Where errors and warnings go.</summary>
+    public TextWriter Error { get; }
+
+    /// <summary>Tables, rules and progress bars (plain text when the output is not a terminal).</summary>
+    public IAnsiConsole Console { get; }
+
+    /// <summary>Set when the user presses Ctrl+C or the host cancels.</summary>
+    public CancellationToken CancellationToken { get; }
+
+    /// <summary>Whether progress bars can redraw in place.</summary>
+    public bool IsInteractive => Console.Profile.Capabilities.Interactive;
+}
