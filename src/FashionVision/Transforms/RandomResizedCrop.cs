@@ -58,7 +58,9 @@ public sealed class RandomResizedCrop : RandomBatchTransform
         var boxes = where(applied.view(-1, 1), parameters!, whole).to(images.dtype);
         var theta = TransformFunctional.BoxTheta(boxes, h, w);
         var grid = nn.functional.affine_grid(theta, new[] { n, c, (long)Height, Width }, align_corners: false);
-        return (TransformFunctional.Warp(images, grid), targets);
+        var resized = TransformFunctional.Warp(images, grid);
+        // Unselected samples of an unchanged size stay bit-identical rather than resampled in place.
+        return (h == Height && w == Width ? Select(applied, resized, images) : resized, targets);
     }
 
     /// <inheritdoc />

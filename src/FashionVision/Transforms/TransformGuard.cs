@@ -76,7 +76,7 @@ internal static class TransformGuard
                 nameof(targets));
         if (targets.shape[0] != n)
             throw new ArgumentException($"Targets hold {targets.shape[0]} samples but images hold {n}.", nameof(targets));
-        if (targets.device != images.device)
+        if (targets.device_type != images.device_type || targets.device_index != images.device_index)
             throw new ArgumentException($"Targets are on {targets.device} but images are on {images.device}.", nameof(targets));
     }
 
