@@ -1,11 +1,12 @@
+using FashionVision.Data;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace FashionVision.Transforms;
 
 /// <summary>
-/// Standardises each channel: <c>(x − mean[c]) / std[c]</c>. Build it from the training set's own statistics with
-/// <see cref="FromImages"/> rather than typing numbers in.
+/// Standardises each channel: <c>(x − mean[c]) / std[c]</c>. Build it from the training set's own statistics
+/// (<see cref="FromDataset"/>, <see cref="FromStatistics"/> or <see cref="FromImages"/>) rather than typing numbers in.
 /// </summary>
 public sealed class Normalize : BatchTransform
 {
@@ -47,6 +48,22 @@ public sealed class Normalize : BatchTransform
         var (mean, std) = TransformFunctional.ChannelMeanStd(images);
         // A constant channel has no spread; dividing by 1 keeps it finite.
         return new Normalize(mean, std.Select(s => s > 0 ? s : 1f).ToArray());
+    }
+
+    /// <summary>Builds the transform from statistics the data layer computed (e.g. <see cref="InMemoryDataset.ComputeStatistics"/>).</summary>
+    /// <param name="statistics">Per-channel means and standard deviations of intensities in [0, 1].</param>
+    public static Normalize FromStatistics(ChannelStatistics statistics)
+    {
+        ArgumentNullException.ThrowIfNull(statistics);
+        return new Normalize(statistics.Mean, statistics.Std.Select(s => s > 0 ? s : 1f).ToArray());
+    }
+
+    /// <summary>Builds the transform from the statistics of a dataset's images (usually the training split).</summary>
+    /// <param name="dataset">The dataset whose uint8 images define the statistics.</param>
+    public static Normalize FromDataset(InMemoryDataset dataset)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        return FromImages(dataset.Images);
     }
 
     /// <inheritdoc />

@@ -74,6 +74,9 @@ public class ColorTests
             Assert.That(result[.., c].mean().item<float>(), Is.EqualTo(0f).Within(1e-4f));
             Assert.That(result[.., c].std(unbiased: false).item<float>(), Is.EqualTo(1f).Within(1e-4f));
         }
+        var fromLibrary = Normalize.FromStatistics(FashionVision.Data.ChannelStatistics.Compute(bytes));
+        Assert.That(fromLibrary.Mean, Is.EqualTo(normalize.Mean).Within(1e-5f));
+        Assert.That(fromLibrary.Std, Is.EqualTo(normalize.Std).Within(1e-5f));
         Assert.That(new Normalize(new[] { 0.5f }, new[] { 0.25f }).Describe(), Is.EqualTo("Normalize(mean=[0.5], std=[0.25])"));
     }
 
