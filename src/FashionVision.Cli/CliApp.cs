@@ -55,6 +55,7 @@ public static class CliApp
     {
         var root = new RootCommand("fashionvision: train, evaluate, export and run image classifiers on Fashion-MNIST and MNIST.");
         root.Add(DatasetsCommand.Create(context));
+        root.Add(ModelsCommand.Create(context));
         return root;
     }
 
