@@ -15,7 +15,7 @@ public sealed record ImageCaption(string Text, bool IsError = false)
     {
         ArgumentNullException.ThrowIfNull(trueClass);
         ArgumentNullException.ThrowIfNull(predictedClass);
-        var predicted = confidence is { } p ? $"{predictedClass} ({p:P0})" : predictedClass;
+        var predicted = confidence is { } p ? $"{predictedClass} ({(100 * p).ToString("0", System.Globalization.CultureInfo.InvariantCulture)}%)" : predictedClass;
         return new ImageCaption($"true: {trueClass}\npred: {predicted}", !string.Equals(trueClass, predictedClass, StringComparison.Ordinal));
     }
 

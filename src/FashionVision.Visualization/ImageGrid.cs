@@ -53,7 +53,7 @@ public static class ImageGrid
                 for (var line = 0; line < lines.Length; line++)
                 {
                     var baseline = cell.Bottom + layout.CaptionGap + line * layout.LineHeight - font.Metrics.Ascent;
-                    DrawFitted(canvas, lines[line], cell.MidX, baseline, cell.Width, font, paint);
+                    DrawFitted(canvas, lines[line], cell.MidX, baseline, layout.CellWidth, font, paint);
                 }
             }
             return TensorImages.Encode(surface);
@@ -107,11 +107,19 @@ internal sealed record GridLayout(int Count, int Columns, int Rows, int CellWidt
         var scaledWidth = imageWidth * options.Scale;
         var scaledHeight = imageHeight * options.Scale;
         var captionLines = captions is null ? 0 : captions.Max(c => c.Text.Split('\n').Length);
+        // Cells widen (up to three image widths) so captions stay readable; the image is centred in its cell.
+        var cellWidth = scaledWidth;
+        if (captions is not null)
+        {
+            using var font = new SKFont(Typefaces.Sans, options.CaptionFontSize);
+            var widest = captions.SelectMany(c => c.Text.Split('\n')).Select(line => font.MeasureText(line)).DefaultIfEmpty(0).Max();
+            cellWidth = Math.Clamp((int)Math.Ceiling(widest) + 4, scaledWidth, Math.Max(scaledWidth * 3, scaledWidth + 8));
+        }
         var lineHeight = (int)Math.Ceiling(options.CaptionFontSize * 1.25f);
         var captionGap = captionLines > 0 ? Math.Max(2, options.Padding / 2) : 0;
         var titleHeight = options.Title is { Length: > 0 } ? (int)Math.Ceiling(options.CaptionFontSize * 1.3f * 1.4f) + options.Padding : 0;
         var cellHeight = scaledHeight + captionGap + captionLines * lineHeight;
-        return new GridLayout(count, columns, rows, scaledWidth, cellHeight, scaledWidth, scaledHeight, options.Padding, titleHeight, captionLines, lineHeight, captionGap);
+        return new GridLayout(count, columns, rows, cellWidth, cellHeight, scaledWidth, scaledHeight, options.Padding, titleHeight, captionLines, lineHeight, captionGap);
     }
 
     /// <summary>The destination rectangle of image <paramref name="index"/>.</summary>
@@ -119,7 +127,7 @@ internal sealed record GridLayout(int Count, int Columns, int Rows, int CellWidt
     {
         var row = index / Columns;
         var column = index % Columns;
-        var left = Padding + column * (CellWidth + Padding);
+        var left = Padding + column * (CellWidth + Padding) + (CellWidth - ImageWidth) / 2;
         var top = TitleHeight + Padding + row * (CellHeight + Padding);
         return SKRect.Create(left, top, ImageWidth, ImageHeight);
     }
@@ -128,6 +136,7 @@ internal sealed record GridLayout(int Count, int Columns, int Rows, int CellWidt
     public SKRectI CaptionRect(int index)
     {
         var image = ImageRect(index);
-        return SKRectI.Create((int)image.Left, (int)image.Bottom, CellWidth, CellHeight - ImageHeight);
+        var left = Padding + index % Columns * (CellWidth + Padding);
+        return SKRectI.Create(left, (int)image.Bottom, CellWidth, CellHeight - ImageHeight);
     }
 }
