@@ -186,10 +186,10 @@ public static class ImageDecoder
     private static Tensor Fit(Tensor image, ImageDecodeOptions options)
     {
         var mask = image > options.BackgroundThreshold;
-        var rows = mask.any(1).nonzero();
+        var rows = mask.any(1L).nonzero();
         if (rows.shape[0] == 0)
             return Resize(image, options.Height, options.Width);
-        var cols = mask.any(0).nonzero();
+        var cols = mask.any(0L).nonzero();
         var top = rows[0, 0].item<long>();
         var bottom = rows[-1, 0].item<long>();
         var left = cols[0, 0].item<long>();
@@ -208,8 +208,8 @@ public static class ImageDecoder
         if (options.Fit == FitMode.CenterOfMass && patch.sum().item<float>() > 0)
         {
             var mass = patch.sum();
-            var cy = (patch.sum(1) * arange(height, dtype: ScalarType.Float32)).sum() / mass;
-            var cx = (patch.sum(0) * arange(width, dtype: ScalarType.Float32)).sum() / mass;
+            var cy = (patch.sum(1L) * arange(height, dtype: ScalarType.Float32)).sum() / mass;
+            var cx = (patch.sum(0L) * arange(width, dtype: ScalarType.Float32)).sum() / mass;
             offsetY = (long)Math.Round((options.Height - 1) / 2.0 - cy.item<float>());
             offsetX = (long)Math.Round((options.Width - 1) / 2.0 - cx.item<float>());
         }
