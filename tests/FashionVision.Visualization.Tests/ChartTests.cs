@@ -133,7 +133,7 @@ public class ChartTests
     [Test]
     public void ConfusionMatrix_FashionMnistSizedMatrix_SavesPng()
     {
-        var k = TestSupport.FashionClasses.Length;
+        var k = TestSupport.FashionClasses.Count;
         var matrix = new long[k, k];
         for (var t = 0; t < k; t++)
             for (var p = 0; p < k; p++)

@@ -186,7 +186,7 @@ public class GradCamTests
         using var identity = GradCamOverlay.Blend(images, heatmaps, new GradCamOverlayOptions(Alpha: 0));
         Assert.That(identity[.., 1].allclose(input[.., 0]), Is.True, "alpha 0 shows only the image");
 
-        var captions = labels.Select(l => new ImageCaption(TestSupport.FashionClasses[l])).ToArray();
+        var captions = labels.Select(l => new ImageCaption(TestSupport.FashionClasses[(int)l])).ToArray();
         var path = Path.Combine(TestSupport.OutputFolder(), "gradcam.png");
         GradCamOverlay.SavePng(images, heatmaps, path, captions, options);
         using var bitmap = TestSupport.DecodePngFile(path);

@@ -1,4 +1,4 @@
-using System.IO.Compression;
+using FashionVision.Data;
 using SkiaSharp;
 
 namespace FashionVision.Visualization.Tests;
@@ -6,10 +6,7 @@ namespace FashionVision.Visualization.Tests;
 /// <summary>Decoding PNGs, sampling pixels, real Fashion-MNIST images, and a scratch folder per test.</summary>
 internal static class TestSupport
 {
-    public const string FashionMnistFolder = "/usr/share/datasets/fashion-mnist";
-
-    public static readonly string[] FashionClasses =
-        ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
+    public static readonly IReadOnlyList<string> FashionClasses = FashionMnistSource.Classes;
 
     /// <summary>Decodes PNG bytes; fails the test when they are not a PNG.</summary>
     public static SKBitmap DecodePng(byte[] bytes)
@@ -58,25 +55,16 @@ internal static class TestSupport
         return count;
     }
 
-    /// <summary>Reads the first <paramref name="count"/> images (N×1×28×28 uint8) and labels of the Fashion-MNIST test set.</summary>
+    // Found where the data layer looks (FASHIONVISION_DATA, the user cache, /usr/share/datasets/fashion-mnist); never downloaded here.
+    private static readonly Lazy<InMemoryDataset> FashionTest = new(() =>
+        new FashionMnistSource(new DatasetOptions { AllowDownload = false }).Load(DatasetSplit.Test));
+
+    /// <summary>The first <paramref name="count"/> images (N×1×28×28 uint8, a copy) and labels of the real Fashion-MNIST test set.</summary>
     public static (Tensor Images, long[] Labels) FashionMnistTest(int count)
     {
-        var imagePath = Path.Combine(FashionMnistFolder, "t10k-images-idx3-ubyte.gz");
-        var labelPath = Path.Combine(FashionMnistFolder, "t10k-labels-idx1-ubyte.gz");
-        if (!File.Exists(imagePath) || !File.Exists(labelPath))
-            Assert.Ignore($"Fashion-MNIST is not installed in {FashionMnistFolder} (eng/ set-up script installs it).");
-        var imageBytes = ReadGz(imagePath, 16 + count * 28 * 28);
-        var labelBytes = ReadGz(labelPath, 8 + count);
-        var images = tensor(imageBytes[16..], [count, 1, 28, 28], ScalarType.Byte);
-        var labels = labelBytes[8..].Select(b => (long)b).ToArray();
+        var dataset = FashionTest.Value;
+        var images = dataset.Images[..count].clone();
+        var labels = dataset.Labels[..count].data<long>().ToArray();
         return (images, labels);
-    }
-
-    private static byte[] ReadGz(string path, int length)
-    {
-        using var gz = new GZipStream(File.OpenRead(path), CompressionMode.Decompress);
-        var buffer = new byte[length];
-        gz.ReadExactly(buffer);
-        return buffer;
     }
 }
