@@ -204,6 +204,25 @@ public class ImageDecoderTests
     }
 
     [Test]
+    public void ConcurrentDecoding_GivesTheSingleThreadedResults()
+    {
+        var folder = TestSupport.OutputFolder();
+        var paths = Enumerable.Range(0, 8).Select(i =>
+        {
+            var path = Path.Combine(folder, $"{i}.png");
+            TensorImages.SavePng(rand(new long[] { 1, 40 + i, 30 + 2 * i }, generator: new Generator((ulong)(20 + i))), path);
+            return path;
+        }).ToArray();
+        var expected = paths.Select(p => ImageDecoder.Decode(p, ImageDecodeOptions.Mnist)).ToArray();
+        var results = new float[8][][];
+        Parallel.For(0, 8, new ParallelOptions { MaxDegreeOfParallelism = 8 }, thread =>
+            results[thread] = Enumerable.Range(0, 10).Select(k => ImageDecoder.Decode(paths[(thread + k) % 8], ImageDecodeOptions.Mnist)).ToArray());
+        for (var thread = 0; thread < 8; thread++)
+            for (var k = 0; k < 10; k++)
+                Assert.That(results[thread][k], Is.EqualTo(expected[(thread + k) % 8]));
+    }
+
+    [Test]
     public void PredictorExtensions_DecodeAtThePredictorsInputShape()
     {
         var image = rand(new long[] { 1, 28, 28 }, generator: new Generator(13));
