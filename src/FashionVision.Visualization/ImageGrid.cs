@@ -9,6 +9,9 @@ namespace FashionVision.Visualization;
 /// </summary>
 public static class ImageGrid
 {
+    /// <summary>The largest width or height of a grid, in pixels.</summary>
+    public const int MaxSide = 16384;
+
     /// <summary>Renders the grid as PNG bytes.</summary>
     /// <param name="images">Images N×C×H×W, C = 1 or 3, float in [0, 1] (clamped) or uint8, on any device.</param>
     /// <param name="captions">One caption per image, or null for none.</param>
@@ -26,6 +29,9 @@ public static class ImageGrid
         try
         {
             var layout = GridLayout.For(bitmaps.Length, bitmaps[0].Width, bitmaps[0].Height, captions, options);
+            if (layout.Width > MaxSide || layout.Height > MaxSide)
+                throw new ArgumentException(
+                    $"The grid would be {layout.Width}×{layout.Height} pixels (at most {MaxSide} a side); pass fewer images or a smaller scale.", nameof(images));
             using var surface = SKSurface.Create(new SKImageInfo(layout.Width, layout.Height, SKColorType.Rgba8888, SKAlphaType.Premul))
                 ?? throw new InvalidOperationException($"SkiaSharp could not create a {layout.Width}×{layout.Height} surface.");
             var canvas = surface.Canvas;

@@ -137,6 +137,42 @@ public class ImageDecoderTests
     }
 
     [Test]
+    public void Gif_FirstFrameIsDecoded()
+    {
+        // The classic 1×1 GIF89a whose one pixel is transparent: composited over white it is white.
+        var gif = Convert.FromBase64String("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7");
+        Assert.That(ImageDecoder.Decode(gif, ImageDecodeOptions.Raw with { Width = 1, Height = 1 }), Is.EqualTo(new[] { 1f }));
+    }
+
+    [Test]
+    public void JpegExifOrientation_IsApplied()
+    {
+        // 20 wide × 10 high, white on the left half, black on the right; EXIF orientation 6 says "rotate 90° clockwise to view".
+        using var bitmap = new SKBitmap(new SKImageInfo(20, 10, SKColorType.Rgba8888, SKAlphaType.Premul));
+        using (var canvas = new SKCanvas(bitmap))
+        {
+            canvas.Clear(SKColors.Black);
+            using var paint = new SKPaint { Color = SKColors.White };
+            canvas.DrawRect(0, 0, 10, 10, paint);
+        }
+        using var image = SKImage.FromBitmap(bitmap);
+        var jpeg = image.Encode(SKEncodedImageFormat.Jpeg, 100).ToArray();
+        byte[] exif =
+        [
+            0xFF, 0xE1, 0x00, 0x22, (byte)'E', (byte)'x', (byte)'i', (byte)'f', 0, 0,
+            0x49, 0x49, 0x2A, 0x00, 0x08, 0x00, 0x00, 0x00, // TIFF header, little-endian, IFD at 8
+            0x01, 0x00, // one entry
+            0x12, 0x01, 0x03, 0x00, 0x01, 0x00, 0x00, 0x00, 0x06, 0x00, 0x00, 0x00, // Orientation (SHORT) = 6
+            0x00, 0x00, 0x00, 0x00, // no next IFD
+        ];
+        var rotated = jpeg[..2].Concat(exif).Concat(jpeg[2..]).ToArray();
+
+        using var upright = tensor(ImageDecoder.Decode(rotated, ImageDecodeOptions.Raw with { Width = 10, Height = 20 }), [20, 10]);
+        Assert.That(upright[..8].mean().item<float>(), Is.GreaterThan(0.9f), "the white half is on top after turning clockwise");
+        Assert.That(upright[12..].mean().item<float>(), Is.LessThan(0.1f));
+    }
+
+    [Test]
     public void TransparentPng_IsCompositedOverWhite()
     {
         using var bitmap = new SKBitmap(new SKImageInfo(4, 4, SKColorType.Rgba8888, SKAlphaType.Unpremul));

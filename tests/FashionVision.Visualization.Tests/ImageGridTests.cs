@@ -113,6 +113,7 @@ public class ImageGridTests
             Assert.That(() => ImageGrid.RenderPng(zeros(new long[] { 0, 1, 28, 28 })), Throws.ArgumentException.With.Message.Contains("empty"));
             Assert.That(() => ImageGrid.RenderPng(zeros(2, 1, 28, 28), [new ImageCaption("one")]), Throws.ArgumentException.With.Property("ParamName").EqualTo("captions"));
             Assert.That(() => ImageGrid.RenderPng(zeros(2, 1, 28, 28), options: new ImageGridOptions(Scale: 0)), Throws.InstanceOf<ArgumentOutOfRangeException>());
+            Assert.That(() => ImageGrid.RenderPng(zeros(new long[] { 1, 1, 300, 300 }, dtype: ScalarType.Byte), options: new ImageGridOptions(Scale: 64)), Throws.ArgumentException.With.Message.Contains("at most"));
         });
     }
 
