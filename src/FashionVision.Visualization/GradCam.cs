@@ -59,12 +59,12 @@ public sealed class GradCam
     /// <param name="targetClasses">Class per image (int64, N), or null for the predicted class.</param>
     public GradCamResult Explain(Tensor input, Tensor? targetClasses = null)
     {
+        using var scope = NewDisposeScope();
         Validate(input, targetClasses);
         var wasTraining = _model.training;
         _model.eval();
         try
         {
-            using var scope = NewDisposeScope();
             Tensor features;
             using (no_grad())
                 features = _model.ForwardFeatures(input);

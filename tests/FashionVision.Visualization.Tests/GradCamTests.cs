@@ -70,7 +70,10 @@ public class GradCamTests
         var camera = new GradCam(model);
 
         using var left = camera.Compute(input, targetClass: 0);
-        using var right = camera.Compute(input, targetClass: 1);
+        Tensor right;
+        using (no_grad())
+            right = camera.Compute(input, targetClass: 1); // works inside a caller's no_grad block too
+        using var _right = right;
 
         Assert.That(left.shape, Is.EqualTo(new long[] { 2, 28, 28 }));
         // Bilinear upsampling blurs the boundary by one feature cell (2 px); judge away from it.
