@@ -18,8 +18,8 @@ namespace FashionVision.Visualization;
 /// </remarks>
 public static class ImageDecoder
 {
-    /// <summary>Images with more pixels than this are refused rather than decoded (about a 16k × 16k picture).</summary>
-    public const long MaxPixels = 256L * 1024 * 1024;
+    /// <summary>Images with more pixels than this (100 megapixels) are refused rather than decoded.</summary>
+    public const long MaxPixels = 100_000_000;
 
     /// <summary>Decodes an image file into C×H×W pixels in [0, 1].</summary>
     /// <param name="path">The image file.</param>
@@ -108,13 +108,16 @@ public static class ImageDecoder
         options ??= ImageDecodeOptions.FashionMnist;
         options.Validate(nameof(options));
         using var scope = NewDisposeScope();
-        var gray = DecodeGray(bytes, sourceName);
+        var gray = DecodeGray(bytes, sourceName, Math.Max(options.Width, options.Height));
         var prepared = Prepare(gray, options);
         return scope.MoveToOuter(prepared);
     }
 
-    /// <summary>Decodes to a grayscale H×W float tensor in [0, 1] (no inversion, no resizing).</summary>
-    internal static Tensor DecodeGray(byte[] bytes, string sourceName)
+    /// <summary>
+    /// Decodes to a grayscale H×W float tensor in [0, 1] (no inversion, no resizing). Images whose shorter side exceeds 8× the
+    /// output size are decoded at a reduced size where the format supports it (JPEG, WebP), which keeps phone photos cheap.
+    /// </summary>
+    internal static Tensor DecodeGray(byte[] bytes, string sourceName, int outputSize = int.MaxValue)
     {
         if (bytes.Length == 0)
             throw new ImageDecodeException(sourceName, "it is empty (0 bytes).");
@@ -128,14 +131,27 @@ public static class ImageDecoder
             throw new ImageDecodeException(sourceName, $"it is too large ({info.Width}×{info.Height} pixels; at most {MaxPixels} are decoded).");
 
         var target = new SKImageInfo(info.Width, info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        var scale = 8.0 * outputSize / Math.Min(info.Width, info.Height);
+        if (scale < 0.5)
+        {
+            var scaled = codec.GetScaledDimensions((float)scale);
+            if (scaled.Width > 0 && scaled.Height > 0 && scaled.Width < info.Width)
+                target = target.WithSize(scaled.Width, scaled.Height);
+        }
         var pixels = new byte[target.BytesSize];
         var result = codec.GetPixels(target, pixels);
+        if (result == SKCodecResult.InvalidScale)
+        {
+            target = target.WithSize(info.Width, info.Height);
+            pixels = new byte[target.BytesSize];
+            result = codec.GetPixels(target, pixels);
+        }
         if (result != SKCodecResult.Success)
             throw new ImageDecodeException(sourceName, result == SKCodecResult.IncompleteInput
                 ? "the image data is truncated."
                 : $"the image data is corrupt (SkiaSharp: {result}).");
 
-        var rgba = tensor(pixels, [info.Height, info.Width, 4], ScalarType.Byte).to_type(ScalarType.Int32);
+        var rgba = tensor(pixels, [target.Height, target.Width, 4], ScalarType.Byte).to_type(ScalarType.Int32);
         var alpha = rgba[.., .., 3];
         // Composite over white with integer rounding, then BT.601 luma; both are exact for opaque gray pixels.
         var over = (rgba[.., .., ..3] * alpha.unsqueeze(2) + (255 - alpha).unsqueeze(2) * 255 + 127).floor_divide(255);

@@ -173,6 +173,33 @@ public class ImageDecoderTests
     }
 
     [Test]
+    public void LargeJpegPhoto_IsDecodedAtReducedSizeWithTheSameResult()
+    {
+        // A 2400×1800 "photo": a dark T shape on white. Decoded at 1/8 size internally; the fitted result matches a
+        // reference decoded from an exactly 8× smaller PNG of the same drawing.
+        byte[] Draw(int scale, SKEncodedImageFormat format)
+        {
+            using var bitmap = new SKBitmap(new SKImageInfo(300 * scale, 225 * scale, SKColorType.Rgba8888, SKAlphaType.Premul));
+            using (var canvas = new SKCanvas(bitmap))
+            {
+                canvas.Clear(SKColors.White);
+                using var paint = new SKPaint { Color = new SKColor(40, 40, 40) };
+                canvas.DrawRect(100 * scale, 40 * scale, 100 * scale, 30 * scale, paint);
+                canvas.DrawRect(135 * scale, 70 * scale, 30 * scale, 110 * scale, paint);
+            }
+            using var image = SKImage.FromBitmap(bitmap);
+            return image.Encode(format, 95).ToArray();
+        }
+        var jpeg = Draw(8, SKEncodedImageFormat.Jpeg);
+        using (var gray = ImageDecoder.DecodeGray(jpeg, "big.jpg", outputSize: 28))
+            Assert.That(gray.shape, Is.EqualTo(new long[] { 225, 300 }), "decoded at 1/8 of 1800×2400");
+        var big = ImageDecoder.Decode(jpeg, ImageDecodeOptions.FashionMnist, "big.jpg");
+        var small = ImageDecoder.Decode(Draw(1, SKEncodedImageFormat.Png), ImageDecodeOptions.FashionMnist, "small.png");
+        var meanDifference = big.Zip(small, (a, b) => Math.Abs(a - b)).Average();
+        Assert.That(meanDifference, Is.LessThan(0.03));
+    }
+
+    [Test]
     public void TransparentPng_IsCompositedOverWhite()
     {
         using var bitmap = new SKBitmap(new SKImageInfo(4, 4, SKColorType.Rgba8888, SKAlphaType.Unpremul));
