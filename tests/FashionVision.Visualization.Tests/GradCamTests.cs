@@ -39,6 +39,8 @@ public class GradCamTests
 
         public override Tensor ForwardHead(Tensor features) => _head.forward(features.mean([2, 3]));
 
+        public override Linear Classifier => _head;
+
         public override void ResetClassifier(int numClasses) => throw new NotSupportedException();
     }
 
@@ -57,6 +59,8 @@ public class GradCamTests
             nn.functional.relu(_norm.forward(_conv2.forward(nn.functional.max_pool2d(nn.functional.relu(_conv1.forward(input)), 2))));
 
         public override Tensor ForwardHead(Tensor features) => _head.forward(_dropout.forward(features.mean([2, 3])));
+
+        public override Linear Classifier => _head;
 
         public override void ResetClassifier(int numClasses) => throw new NotSupportedException();
     }
@@ -149,6 +153,25 @@ public class GradCamTests
             var after = model.parameters().Select(p => p.grad!).ToArray();
             Assert.That(before.Zip(after).All(pair => pair.First.allclose(pair.Second, rtol: 0, atol: 0)), Is.True);
         }
+    }
+
+    private static IEnumerable<string> ZooNames() => ModelZoo.Names;
+
+    [TestCaseSource(nameof(ZooNames))]
+    public void EveryZooModel_GivesInputSizedUnitRangeHeatmapsWithoutTouchingGradients(string name)
+    {
+        var registration = ModelZoo.GetRegistration(name);
+        using var model = ModelZoo.Create(name, registration.DefaultOptions with { Seed = 3 });
+        var input = rand(new long[] { 2, model.InputChannels, registration.InputHeight, registration.InputWidth }, generator: new Generator(4));
+        using var heatmaps = new GradCam(model).Compute(input);
+        Assert.Multiple(() =>
+        {
+            Assert.That(heatmaps.shape, Is.EqualTo(new long[] { 2, registration.InputHeight, registration.InputWidth }));
+            Assert.That(heatmaps.isnan().any().item<bool>(), Is.False);
+            Assert.That(heatmaps.min().item<float>(), Is.GreaterThanOrEqualTo(0f));
+            Assert.That(heatmaps.max().item<float>(), Is.LessThanOrEqualTo(1f));
+            Assert.That(model.parameters().All(p => p.grad is null), Is.True);
+        });
     }
 
     [Test]
