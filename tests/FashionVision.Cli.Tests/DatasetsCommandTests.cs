@@ -10,7 +10,7 @@ public sealed class DatasetsCommandTests
     {
         var folder = new FashionMnistSource(new DatasetOptions { AllowDownload = false }).Locate();
         if (folder is null)
-            Assert.Ignore("Fashion-MNIST is not installed (run eng/get-data.sh)");
+            Assert.Ignore("Fashion-MNIST is not installed (run eng/setup.sh)");
         return folder!;
     }
 
