@@ -2,7 +2,7 @@
 # Package smoke test: proves that `dotnet add package FashionVision` works for a user, native-loading fix included.
 #
 #   1. packs FashionVision, FashionVision.Onnx and FashionVision.Visualization (and, with --tool, the fashionvision .NET
-#      tool) into a temporary folder feed, with a version no NuGet cache can already hold;
+#      tool for linux-x64) into a temporary folder feed with eng/pack.sh, with a version no NuGet cache can already hold;
 #   2. checks every package holds its README, LICENSE, XML docs, a symbols package (.snupkg), and, for the core, the
 #      native-loading targets under build/ and buildTransitive/;
 #   3. creates a brand-new console app OUTSIDE the repository (its own nuget.config with the local feed and nuget.org,
@@ -11,6 +11,8 @@
 #      trains a small model on a few hundred real Fashion-MNIST images and evaluates it;
 #   4. checks the app printed its result, and that the copy of libLibTorchSharp.so in the app's output was patched
 #      where this system's libstdc++ needs it.
+#   5. with --tool: installs the tool from the feed (`dotnet tool install --tool-path`) and runs `fashionvision models`
+#      and `fashionvision datasets verify` (the tool package is ~150 MB: this adds a few minutes).
 # Prints "PACKAGE SMOKE TEST PASSED" on success; exits non-zero with a reason otherwise.
 #
 # Usage: eng/package-smoke-test.sh [--tool] [--keep]   (FASHIONVISION_SMOKE_DIR overrides the temporary folder)
@@ -46,14 +48,10 @@ feed="$work/feed"
 mkdir -p "$feed"
 
 # ---------------------------------------------------------------------------------------------------------- pack
-projects=(FashionVision FashionVision.Onnx FashionVision.Visualization)
-[ "$pack_tool" -eq 1 ] && projects+=(FashionVision.Cli)
-for project in "${projects[@]}"; do
-  step "pack $project $version"
-  dotnet pack "$root/src/$project/$project.csproj" -c Release -o "$feed" --nologo -v quiet \
-    -p:Version="$version" -p:ContinuousIntegrationBuild=true >"$work/pack-$project.log" 2>&1 \
-    || { cat "$work/pack-$project.log" >&2; fail "dotnet pack $project"; }
-done
+step "eng/pack.sh --version $version"
+pack_args=(--output "$feed" --version "$version")
+if [ "$pack_tool" -eq 1 ]; then pack_args+=(--tool-rids linux-x64); else pack_args+=(--no-tool); fi
+bash "$root/eng/pack.sh" "${pack_args[@]}" >"$work/pack.log" 2>&1 || { cat "$work/pack.log" >&2; fail "eng/pack.sh"; }
 
 # ------------------------------------------------------------------------------------------------ check contents
 require_entry() { # nupkg, regex
@@ -84,9 +82,24 @@ for folder in build buildTransitive; do
 done
 grep -q 'id="TorchSharp" version="0.107.0"' <<<"$(unzip -p "$core" FashionVision.nuspec)" || fail "the core must depend on TorchSharp 0.107.0"
 if [ "$pack_tool" -eq 1 ]; then
-  tool="$(ls "$feed"/FashionVision.Cli.*.nupkg | head -n 1)"
-  require_entry "$tool" 'DotnetToolSettings.xml$'
-  grep -q 'CommandName="fashionvision"' <<<"$(unzip -p "$tool" '*DotnetToolSettings.xml')" || fail "the tool's command is not fashionvision"
+  tool="$feed/FashionVision.Cli.$version.nupkg"
+  tool_rid="$feed/FashionVision.Cli.linux-x64.$version.nupkg"
+  [ -f "$tool" ] && [ -f "$tool_rid" ] || fail "missing the tool packages"
+  require_entry "$tool" '^tools/any/any/DotnetToolSettings.xml$'
+  require_entry "$tool_rid" '^README.md$'
+  require_entry "$tool_rid" '^LICENSE$'
+  require_entry "$tool_rid" '^tools/net10.0/linux-x64/FashionVision.Cli.dll$'
+  require_entry "$tool_rid" '^tools/net10.0/linux-x64/FashionVision.xml$'
+  require_entry "$tool_rid" '^tools/net10.0/linux-x64/libLibTorchSharp.so$'
+  [ -f "$feed/FashionVision.Cli.linux-x64.$version.snupkg" ] || fail "missing the tool's symbols package"
+  grep -q 'Command Name="fashionvision"' <<<"$(unzip -p "$tool_rid" 'tools/net10.0/linux-x64/DotnetToolSettings.xml')" || fail "the tool's command is not fashionvision"
+  # The packed native library must carry the fix whatever system packed it.
+  mkdir -p "$work/tool-lib"
+  unzip -q -o "$tool_rid" 'tools/net10.0/linux-x64/libLibTorchSharp.so' -d "$work/tool-lib"
+  if command -v readelf >/dev/null 2>&1; then
+    grep 'GLIBCXX_3.4.32' <<<"$(readelf -V "$work/tool-lib/tools/net10.0/linux-x64/libLibTorchSharp.so")" | grep -q 'WEAK' \
+      || fail "the tool's libLibTorchSharp.so does not have its GLIBCXX_3.4.32 need marked weak"
+  fi
 fi
 echo "package contents: OK"
 
@@ -209,5 +222,16 @@ if [ -n "$cached" ]; then
   if command -v readelf >/dev/null 2>&1; then
     grep 'GLIBCXX_3.4.32' <<<"$(readelf -V "$cached")" | grep -q 'WEAK' && fail "the NuGet cache's libLibTorchSharp.so was modified"
   fi
+fi
+if [ "$pack_tool" -eq 1 ]; then
+  step "dotnet tool install FashionVision.Cli $version"
+  cd "$work"
+  dotnet tool install FashionVision.Cli --version "$version" --tool-path "$work/tools" >"$work/tool.log" 2>&1 \
+    || { cat "$work/tool.log" >&2; fail "dotnet tool install"; }
+  "$work/tools/fashionvision" models >"$work/tool-models.log" 2>&1 || { cat "$work/tool-models.log" >&2; fail "fashionvision models"; }
+  grep -q '11,689,512' "$work/tool-models.log" || fail "fashionvision models did not list resnet18-imagenet's parameters"
+  "$work/tools/fashionvision" datasets verify fashion-mnist >"$work/tool-verify.log" 2>&1 || { cat "$work/tool-verify.log" >&2; fail "fashionvision datasets verify"; }
+  grep -q 'all 4 files intact' "$work/tool-verify.log" || fail "fashionvision datasets verify did not verify"
+  echo "installed tool: OK"
 fi
 echo "PACKAGE SMOKE TEST PASSED (FashionVision $version, accuracy $accuracy)"
