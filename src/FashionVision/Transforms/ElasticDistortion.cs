@@ -51,6 +51,13 @@ public sealed class ElasticDistortion : RandomBatchTransform
         return (Select(applied, warped, images), targets);
     }
 
+    /// <summary>Draws what <see cref="BatchTransform.Apply"/> draws, in the same order: the selection, then the noise fields (CPU).</summary>
+    internal (Tensor Applied, Tensor Noise) Draw(long[] shape, Generator generator)
+    {
+        var applied = DrawApplied(shape[0], P, generator);
+        return (applied, DrawParameters(shape, generator)!);
+    }
+
     /// <inheritdoc />
     public override string Describe() =>
         $"ElasticDistortion(alpha={TransformGuard.Format(Alpha)}, sigma={TransformGuard.Format(Sigma)}, p={TransformGuard.Format(P)}" +

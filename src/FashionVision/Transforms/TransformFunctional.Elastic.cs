@@ -47,10 +47,12 @@ public static partial class TransformFunctional
         using var scope = NewDisposeScope();
         long h = noise.shape[2], w = noise.shape[3];
         var rows = GaussianConvolutionMatrix(h, sigma, noise.dtype, noise.device);
-        var cols = GaussianConvolutionMatrix(w, sigma, noise.dtype, noise.device);
-        // rows · field · colsᵀ for every field at once (cols is symmetric).
-        var smoothed = rows.matmul(noise).matmul(cols);
-        return scope.MoveToOuter(smoothed.mul_(alpha));
+        var cols = GaussianConvolutionMatrix(w, sigma, noise.dtype, noise.device).mul_(alpha);
+        // rows · field · cols for every field (both matrices are symmetric), as two single large matrix products:
+        // along x over all N·2·H rows at once, then along y after moving y last.
+        var alongX = noise.reshape(-1, w).mm(cols).view(-1, h, w);
+        var alongY = alongX.transpose(1, 2).reshape(-1, h).mm(rows).view(-1, w, h).transpose(1, 2);
+        return scope.MoveToOuter(alongY.reshape(noise.shape));
     }
 
     /// <summary>Warps images by per-pixel displacements: output pixel p reads the input at p + d(p).</summary>

@@ -122,6 +122,27 @@ public static partial class TransformFunctional
         return scope.MoveToOuter(shifted.add_(fill));
     }
 
+    /// <summary>
+    /// The sampling grid of affine thetas, like <c>affine_grid(theta, [N, C, H, W], align_corners: false)</c> but built by
+    /// broadcasting (x' = a·x + b·y + c per sample over a row of x and a column of y) instead of a batched 3-wide matrix
+    /// product, which on the CPU is several times faster for small images.
+    /// </summary>
+    /// <param name="theta">Thetas N×2×3 (output → input, normalized coordinates).</param>
+    /// <param name="height">The output height.</param>
+    /// <param name="width">The output width.</param>
+    /// <returns>The grid N×H×W×2 for <c>grid_sample</c>.</returns>
+    public static Tensor AffineGrid(Tensor theta, long height, long width)
+    {
+        using var scope = NewDisposeScope();
+        long n = theta.shape[0];
+        var xs = ((arange(width, theta.dtype, theta.device) * 2 + 1) / width - 1).view(1, 1, width);
+        var ys = ((arange(height, theta.dtype, theta.device) * 2 + 1) / height - 1).view(1, height, 1);
+        var t = theta.view(n, 6, 1, 1);
+        var gx = t[.., 0] * xs + (t[.., 1] * ys + t[.., 2]);
+        var gy = t[.., 3] * xs + (t[.., 4] * ys + t[.., 5]);
+        return scope.MoveToOuter(stack(new[] { gx, gy }, 3));
+    }
+
     /// <summary>Applies forward affine maps (N×2×3, pixel units about the centre) to images, one grid for the whole batch.</summary>
     /// <param name="images">Float images N×C×H×W.</param>
     /// <param name="forward">Forward matrices N×2×3 on the images' device.</param>
@@ -131,7 +152,7 @@ public static partial class TransformFunctional
         using var scope = NewDisposeScope();
         long h = images.shape[2], w = images.shape[3];
         var theta = SamplingTheta(forward.to(images.dtype), h, w);
-        var grid = nn.functional.affine_grid(theta, images.shape, align_corners: false);
+        var grid = AffineGrid(theta, h, w);
         return scope.MoveToOuter(Warp(images, grid, fill));
     }
 

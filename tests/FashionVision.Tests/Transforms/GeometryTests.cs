@@ -203,6 +203,17 @@ public class GeometryTests
     }
 
     [Test]
+    public void AffineGridMatchesTorchAffineGrid()
+    {
+        using var scope = NewDisposeScope();
+        var theta = rand(5, 2, 3, generator: new Generator(8)).mul_(2).sub_(1);
+        var ours = TransformFunctional.AffineGrid(theta, 7, 9);
+        var torchs = nn.functional.affine_grid(theta, new long[] { 5, 1, 7, 9 }, align_corners: false);
+        Assert.That(ours.shape, Is.EqualTo(torchs.shape));
+        Assert.That(MaxAbsDifference(ours, torchs), Is.LessThan(1e-6f));
+    }
+
+    [Test]
     public void CropPerSampleGathersEachSamplesOwnWindow()
     {
         using var scope = NewDisposeScope();
