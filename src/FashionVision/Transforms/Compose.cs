@@ -97,16 +97,11 @@ public sealed class Compose : BatchTransform
     {
         long[] shape = images.shape;
         long n = shape[0], h = shape[2], w = shape[3];
-        var total = TransformFunctional.IdentityMatrix(n);
-        for (int i = start; i < end; i++)
-        {
-            var matrices = ((IAffineBatchTransform)_transforms[i]).DrawMatrices(shape, generator);
-            total = TransformFunctional.ComposeMatrices(total, matrices);
-        }
-        var forward = total.to(images.device);
-        var identity = TransformFunctional.IdentityMatrix(n, forward.dtype, forward.device);
-        var changed = forward.ne(identity).flatten(1).any(1);
-        var theta = TransformFunctional.SamplingTheta(forward.to(images.dtype), h, w);
+        var total = ((IAffineBatchTransform)_transforms[start]).DrawMatrices(shape, generator);
+        for (int i = start + 1; i < end; i++)
+            total = AffineMath.Compose(total, ((IAffineBatchTransform)_transforms[i]).DrawMatrices(shape, generator));
+        var changed = tensor(AffineMath.NonIdentity(total)).to(images.device);
+        var theta = tensor(AffineMath.SamplingTheta(total, h, w), new[] { n, 2, 3 }).to(images.dtype, images.device);
         var grid = TransformFunctional.AffineGrid(theta, h, w);
         double fill = FillOf(start, end) ?? elastic?.Fill ?? 0;
         if (elastic is not null)
