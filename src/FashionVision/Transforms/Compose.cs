@@ -102,22 +102,22 @@ public sealed class Compose : BatchTransform
             total = AffineMath.Compose(total, ((IAffineBatchTransform)_transforms[i]).DrawMatrices(shape, generator));
         var changed = tensor(AffineMath.NonIdentity(total)).to(images.device);
         var theta = tensor(AffineMath.SamplingTheta(total, h, w), new[] { n, 2, 3 }).to(images.dtype, images.device);
-        var grid = TransformFunctional.AffineGrid(theta, h, w);
+        var planes = TransformFunctional.AffineGridPlanes(theta, h, w);
         double fill = FillOf(start, end) ?? elastic?.Fill ?? 0;
         if (elastic is not null)
         {
             var (applied, noise) = elastic.Draw(shape, generator);
             applied = applied.to(images.device);
-            var displacement = TransformFunctional.ElasticDisplacement(noise.to(images.device).to(images.dtype), elastic.Alpha, elastic.Sigma);
+            var displacement = elastic.Displacement(noise.to(images.device).to(images.dtype), h, w);
             displacement.mul_(applied.to(images.dtype).view(-1, 1, 1, 1));
             // The displacement in normalized units, mapped through each sample's linear part of theta.
             var dx = displacement[.., 0] * (2.0 / w);
             var dy = displacement[.., 1] * (2.0 / h);
             var t = theta.view(n, 6, 1, 1);
-            grid = grid + stack(new[] { t[.., 0] * dx + t[.., 1] * dy, t[.., 3] * dx + t[.., 4] * dy }, 3);
+            planes = planes + stack(new[] { t[.., 0] * dx + t[.., 1] * dy, t[.., 3] * dx + t[.., 4] * dy }, 1);
             changed = changed.logical_or(applied);
         }
-        var warped = TransformFunctional.Warp(images, grid, fill);
+        var warped = TransformFunctional.Warp(images, planes.permute(0, 2, 3, 1), fill);
         return where(changed.view(-1, 1, 1, 1), warped, images);
     }
 

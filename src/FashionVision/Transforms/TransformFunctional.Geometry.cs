@@ -130,8 +130,16 @@ public static partial class TransformFunctional
     /// <param name="theta">Thetas N×2×3 (output → input, normalized coordinates).</param>
     /// <param name="height">The output height.</param>
     /// <param name="width">The output width.</param>
-    /// <returns>The grid N×H×W×2 for <c>grid_sample</c>.</returns>
+    /// <returns>The grid N×H×W×2 for <c>grid_sample</c>: a permuted view of x and y planes (N×2×H×W), because interleaving
+    /// the two coordinates in memory costs more on the CPU than the whole sampling, and <c>grid_sample</c> reads strided grids.</returns>
     public static Tensor AffineGrid(Tensor theta, long height, long width)
+    {
+        using var scope = NewDisposeScope();
+        return scope.MoveToOuter(AffineGridPlanes(theta, height, width).permute(0, 2, 3, 1));
+    }
+
+    /// <summary>The affine sampling coordinates as planes N×2×H×W (x, then y); see <see cref="AffineGrid"/>.</summary>
+    internal static Tensor AffineGridPlanes(Tensor theta, long height, long width)
     {
         using var scope = NewDisposeScope();
         long n = theta.shape[0];
@@ -140,7 +148,7 @@ public static partial class TransformFunctional
         var t = theta.view(n, 6, 1, 1);
         var gx = t[.., 0] * xs + (t[.., 1] * ys + t[.., 2]);
         var gy = t[.., 3] * xs + (t[.., 4] * ys + t[.., 5]);
-        return scope.MoveToOuter(stack(new[] { gx, gy }, 3));
+        return scope.MoveToOuter(stack(new[] { gx, gy }, 1));
     }
 
     /// <summary>Applies forward affine maps (N×2×3, pixel units about the centre) to images, one grid for the whole batch.</summary>
