@@ -26,6 +26,36 @@ public static partial class TransformFunctional
     }
 
     /// <summary>
+    /// Encodes boxes (N×4 row-major: top, left, height, width) as row and column indicators N×(H+W) (1 inside the box's rows, then
+    /// its columns): a compact, device-independent form that <see cref="MaskFromIndicators"/> turns into a mask with one broadcast.
+    /// </summary>
+    internal static float[] BoxIndicators(float[] boxes, long height, long width)
+    {
+        long n = boxes.Length / 4;
+        var indicators = new float[n * (height + width)];
+        for (long i = 0; i < n; i++)
+        {
+            long row = i * (height + width);
+            long top = (long)boxes[i * 4], left = (long)boxes[i * 4 + 1], h = (long)boxes[i * 4 + 2], w = (long)boxes[i * 4 + 3];
+            for (long y = top; y < Math.Min(height, top + h); y++)
+                indicators[row + y] = 1;
+            for (long x = left; x < Math.Min(width, left + w); x++)
+                indicators[row + height + x] = 1;
+        }
+        return indicators;
+    }
+
+    /// <summary>The mask N×1×H×W of row/column indicators N×(H+W), restricted to the samples where <paramref name="applied"/> is true.</summary>
+    internal static Tensor MaskFromIndicators(Tensor indicators, Tensor applied, long height, long width)
+    {
+        using var scope = NewDisposeScope();
+        long n = indicators.shape[0];
+        var rows = indicators[.., ..(int)height].gt(0).logical_and_(applied.view(n, 1)).view(n, 1, height, 1);
+        var cols = indicators[.., (int)height..].gt(0).view(n, 1, 1, width);
+        return scope.MoveToOuter(rows.logical_and(cols));
+    }
+
+    /// <summary>
     /// Draws one rectangle per sample with an area fraction in <paramref name="scale"/> and an aspect ratio (height / width) whose
     /// logarithm is uniform over log(<paramref name="ratio"/>), as in Zhong et al. (2017) and torchvision; ten candidates are drawn per
     /// sample at once and the first that fits is kept. Runs on the CPU.
