@@ -143,12 +143,21 @@ public static partial class TransformFunctional
     {
         using var scope = NewDisposeScope();
         long n = theta.shape[0];
-        var xs = ((arange(width, theta.dtype, theta.device) * 2 + 1) / width - 1).view(1, 1, width);
-        var ys = ((arange(height, theta.dtype, theta.device) * 2 + 1) / height - 1).view(1, height, 1);
+        var xs = tensor(PixelCentres(width), new[] { 1L, 1, width }).to(theta.dtype, theta.device);
+        var ys = tensor(PixelCentres(height), new[] { 1L, height, 1 }).to(theta.dtype, theta.device);
         var t = theta.view(n, 6, 1, 1);
         var gx = t[.., 0] * xs + (t[.., 1] * ys + t[.., 2]);
         var gy = t[.., 3] * xs + (t[.., 4] * ys + t[.., 5]);
         return scope.MoveToOuter(stack(new[] { gx, gy }, 1));
+    }
+
+    /// <summary>Normalized pixel-centre coordinates (2i + 1) / size − 1 (align_corners = false).</summary>
+    private static float[] PixelCentres(long size)
+    {
+        var centres = new float[size];
+        for (long i = 0; i < size; i++)
+            centres[i] = (float)((2.0 * i + 1) / size - 1);
+        return centres;
     }
 
     /// <summary>Applies forward affine maps (N×2×3, pixel units about the centre) to images, one grid for the whole batch.</summary>
