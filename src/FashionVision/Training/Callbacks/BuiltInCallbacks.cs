@@ -43,7 +43,7 @@ public sealed class ExponentialMovingAverage : TrainerCallback, IDisposable
         if (_pairs is not null)
             return;
         using var noGrad = no_grad();
-        _pairs = model.state_dict().Values.Select(t => (t, t.detach().clone())).ToArray();
+        _pairs = model.state_dict().Values.Select(t => (t, t.clone().DetachFromDisposeScope())).ToArray();
     }
 
     /// <inheritdoc />
@@ -72,7 +72,7 @@ public sealed class ExponentialMovingAverage : TrainerCallback, IDisposable
         if (_pairs is null || _backup is not null)
             return;
         using var noGrad = no_grad();
-        _backup = _pairs.Select(p => p.Live.detach().clone()).ToArray();
+        _backup = _pairs.Select(p => p.Live.clone().DetachFromDisposeScope()).ToArray();
         foreach (var (live, shadow) in _pairs)
             live.copy_(shadow);
     }
@@ -198,7 +198,7 @@ public sealed class EarlyStopping : TrainerCallback, IDisposable
     {
         DisposeWeights();
         using var noGrad = no_grad();
-        _bestWeights = weights.ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
+        _bestWeights = weights.ToDictionary(kv => kv.Key, kv => kv.Value.clone().DetachFromDisposeScope());
     }
 
     /// <inheritdoc />

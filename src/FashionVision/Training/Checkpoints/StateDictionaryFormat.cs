@@ -22,8 +22,8 @@ internal static class StateDictionaryFormat
             foreach (var (name, tensor) in entries)
             {
                 writer.Write(name);
-                using var cpu = tensor.detach().cpu();
-                cpu.Save(writer);
+                using var scope = NewDisposeScope();
+                tensor.detach().cpu().Save(writer);
             }
         }
         return memory.ToArray();
@@ -43,7 +43,7 @@ internal static class StateDictionaryFormat
             for (int i = 0; i < count; i++)
             {
                 string name = reader.ReadString();
-                result[name] = TensorExtensionMethods.Load(reader);
+                result[name] = TensorExtensionMethods.Load(reader).DetachFromDisposeScope();
             }
         }
         catch

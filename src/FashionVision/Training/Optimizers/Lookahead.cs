@@ -58,11 +58,12 @@ public sealed class Lookahead : optim.Optimizer
         StepCount++;
         if (StepCount % K == 0)
         {
+            using var scope = NewDisposeScope();
             using var noGrad = no_grad();
             for (int i = 0; i < _parameters.Length; i++)
             {
-                _slow![i].add_(_parameters[i].detach().sub(_slow[i]).mul_(Alpha));
-                _parameters[i].detach().copy_(_slow[i]);
+                _slow![i].lerp_(_parameters[i], Alpha);
+                _parameters[i].copy_(_slow[i]);
             }
         }
         return loss;
@@ -73,7 +74,7 @@ public sealed class Lookahead : optim.Optimizer
         if (_slow is not null)
             return;
         using var noGrad = no_grad();
-        _slow = _parameters.Select(p => p.detach().clone()).ToArray();
+        _slow = _parameters.Select(p => p.clone().DetachFromDisposeScope()).ToArray();
     }
 
     /// <summary>Writes the step count and slow weights (the inner optimizer is saved separately).</summary>
