@@ -114,17 +114,17 @@ public sealed class EvaluationResult
         var ci = CultureInfo.InvariantCulture;
         string f = "F" + digits.ToString(ci);
         int width = Math.Max("weighted avg".Length, ClassNames.Max(n => n.Length));
-        int col = Math.Max(digits + 7, 9);
+        int col = Math.Max(digits + 3, 9);
         var sb = new StringBuilder();
-        string Cell(string s) => s.PadLeft(col);
-        sb.Append(new string(' ', width)).Append(Cell("precision")).Append(Cell("recall")).Append(Cell("f1-score")).Append(Cell("support")).Append("\n\n");
+        string Cell(string s) => " " + s.PadLeft(col);
+        sb.Append(new string(' ', width + 1)).Append(Cell("precision")).Append(Cell("recall")).Append(Cell("f1-score")).Append(Cell("support")).Append("\n\n");
         foreach (var m in PerClass)
-            sb.Append(m.ClassName.PadLeft(width)).Append(Cell(m.Precision.ToString(f, ci))).Append(Cell(m.Recall.ToString(f, ci)))
+            sb.Append(m.ClassName.PadLeft(width)).Append(' ').Append(Cell(m.Precision.ToString(f, ci))).Append(Cell(m.Recall.ToString(f, ci)))
               .Append(Cell(m.F1.ToString(f, ci))).Append(Cell(m.Support.ToString(ci))).Append('\n');
         sb.Append('\n');
-        sb.Append("accuracy".PadLeft(width)).Append(Cell("")).Append(Cell("")).Append(Cell(Accuracy.ToString(f, ci))).Append(Cell(Count.ToString(ci))).Append('\n');
+        sb.Append("accuracy".PadLeft(width)).Append(' ').Append(Cell("")).Append(Cell("")).Append(Cell(Accuracy.ToString(f, ci))).Append(Cell(Count.ToString(ci))).Append('\n');
         void Avg(string name, AveragedMetrics a) =>
-            sb.Append(name.PadLeft(width)).Append(Cell(a.Precision.ToString(f, ci))).Append(Cell(a.Recall.ToString(f, ci)))
+            sb.Append(name.PadLeft(width)).Append(' ').Append(Cell(a.Precision.ToString(f, ci))).Append(Cell(a.Recall.ToString(f, ci)))
               .Append(Cell(a.F1.ToString(f, ci))).Append(Cell(Count.ToString(ci))).Append('\n');
         Avg("macro avg", MacroAverage);
         Avg("weighted avg", WeightedAverage);
