@@ -1,6 +1,6 @@
 // FashionVision quick start: train a small CNN on Fashion-MNIST and print its test accuracy.
 // Read it top to bottom like a notebook. Run: dotnet run -c Release --project samples/01-QuickStart
-// Measured on the 2-core reference machine: about 89% test accuracy after 2 epochs (see docs/recipes.md).
+// Target: ≥ 85% test accuracy in about 2-3 minutes on 2 CPU cores (measurements: docs/recipes.md).
 using FashionVision.Data;
 using FashionVision.Evaluation;
 using FashionVision.Training;
