@@ -88,6 +88,34 @@ public sealed class Predictor : IPredictor
         }
     }
 
+    /// <summary>
+    /// Loads a predictor from a checkpoint whose manifest names a <see cref="Models.ModelZoo"/> model
+    /// (<see cref="TrainerOptions.ModelName"/>, e.g. set through <see cref="TrainerOptions.WithZooModel"/> or a recipe).
+    /// </summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="CheckpointFormatException">The file is not a checkpoint, or it names no zoo model.</exception>
+    /// <exception cref="CheckpointMismatchException">The weights do not fit the named model.</exception>
+    public static Predictor FromCheckpoint(string path, Device? device = null)
+    {
+        Recipes.RegisterModels();
+        return FromCheckpoint(path, manifest =>
+        {
+            if (string.IsNullOrEmpty(manifest.ModelName) || !Models.ModelZoo.Contains(manifest.ModelName))
+                throw new CheckpointFormatException(path, manifest.ModelName is null
+                    ? "it does not name a zoo model (TrainerOptions.ModelName); use the overload that takes a model factory."
+                    : $"it names the model '{manifest.ModelName}', which the zoo does not know (known: {string.Join(", ", Models.ModelZoo.Names)}).");
+            var options = manifest.ModelOptionsJson is { Length: > 0 } json
+                ? System.Text.Json.JsonSerializer.Deserialize<Models.ModelOptions>(json, Checkpoint.CompactJson) ?? new Models.ModelOptions()
+                : Models.ModelZoo.DefaultOptions(manifest.ModelName);
+            return Models.ModelZoo.Create(manifest.ModelName, options with
+            {
+                InputChannels = manifest.InputShape[0],
+                NumClasses = manifest.ClassNames.Count,
+                Seed = null,
+            });
+        }, device);
+    }
+
     /// <inheritdoc />
     public IReadOnlyList<string> ClassNames { get; }
 

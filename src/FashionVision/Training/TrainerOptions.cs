@@ -121,6 +121,17 @@ public sealed record TrainerOptions
     /// <summary>Receives a report after every batch and every epoch (for progress bars).</summary>
     public IProgress<TrainingProgress>? Progress { get; init; }
 
+    /// <summary>Returns these options with <see cref="ModelName"/> and <see cref="ModelOptionsJson"/> describing a zoo model, so checkpoints can rebuild it.</summary>
+    public TrainerOptions WithZooModel(string name, Models.ModelOptions? modelOptions = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        return this with
+        {
+            ModelName = name,
+            ModelOptionsJson = modelOptions is null ? null : System.Text.Json.JsonSerializer.Serialize(modelOptions with { Seed = null }, Checkpoint.CompactJson),
+        };
+    }
+
     /// <summary>Throws an <see cref="ArgumentException"/> whose parameter name is the option at fault (e.g. <c>Optimizer.LearningRate</c>).</summary>
     public void Validate()
     {

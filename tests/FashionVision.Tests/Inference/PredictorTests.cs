@@ -125,3 +125,38 @@ public class PredictorTests
         }
     }
 }
+
+public class ZooCheckpointPredictorTests
+{
+    [Test]
+    public void RebuildsAZooModelFromItsCheckpoint()
+    {
+        string dir = TrainingTestKit.TempDirectory();
+        try
+        {
+            using var train = TrainingTestKit.Bars(64);
+            Recipes.RegisterModels();
+            var modelOptions = new FashionVision.Models.ModelOptions { NumClasses = 3, Width = 0.25, Seed = 3 };
+            using var model = FashionVision.Models.ModelZoo.Create(Recipes.FastCnnName, modelOptions);
+            var options = new TrainerOptions { Epochs = 1, BatchSize = 16, CheckpointDirectory = dir }.WithZooModel(Recipes.FastCnnName, modelOptions);
+            Assert.That(options.ModelOptionsJson, Does.Contain("\"Width\":0.25").And.Not.Contain("Seed"));
+            using (var trainer = new Trainer(model, options))
+                trainer.Fit(train);
+
+            using var predictor = Predictor.FromCheckpoint(Path.Combine(dir, "last.ckpt"));
+            using var direct = new Predictor(model, TrainingTestKit.ThreeClasses, predictor.Normalization, (1, 8, 8));
+            var pixels = Enumerable.Range(0, 2 * 64).Select(i => (i % 17) / 17f).ToArray();
+            Assert.That(predictor.Predict(pixels, 2).Select(p => p.Probabilities), Is.EqualTo(direct.Predict(pixels, 2).Select(p => p.Probabilities)).Within(1e-6));
+
+            using var tiny = new TrainingTestKit.TinyNet();
+            using (var trainer = new Trainer(tiny, new TrainerOptions { Epochs = 1, BatchSize = 16, CheckpointDirectory = Path.Combine(dir, "tiny") }))
+                trainer.Fit(train);
+            var e = Assert.Throws<CheckpointFormatException>(() => Predictor.FromCheckpoint(Path.Combine(dir, "tiny", "last.ckpt")))!;
+            Assert.That(e.Message, Does.Contain("does not name a zoo model"));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+}

@@ -105,6 +105,12 @@ public sealed class Checkpoint
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 
+    internal static readonly JsonSerializerOptions CompactJson = new()
+    {
+        Converters = { new JsonStringEnumConverter() },
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
     internal Checkpoint(CheckpointManifest manifest, Dictionary<string, byte[]> entries, string? path = null)
     {
         Manifest = manifest;

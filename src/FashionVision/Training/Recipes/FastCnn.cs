@@ -49,6 +49,9 @@ public sealed class FastCnn : ImageClassifier
         nn.Sequential(nn.Conv2d(input, output, 3, padding: 1, bias: false), nn.BatchNorm2d(output), nn.ReLU(inplace: true));
 
     /// <inheritdoc />
+    public override Linear Classifier => head;
+
+    /// <inheritdoc />
     public override Tensor ForwardFeatures(Tensor input)
     {
         using var scope = NewDisposeScope();
@@ -70,11 +73,9 @@ public sealed class FastCnn : ImageClassifier
     /// <inheritdoc />
     public override void ResetClassifier(int numClasses)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(numClasses, 1);
-        var old = head;
+        ValidateNumClasses(numClasses);
         head = nn.Linear(_features, numClasses);
-        register_module("head", head);
-        old.Dispose();
+        ReplaceSubmodule(nameof(head), head);
         NumClasses = numClasses;
     }
 }
