@@ -365,3 +365,25 @@ public class TrainerTests
         Assert.That(live[^1], Is.EqualTo(live[2]), $"live tensors per epoch: {string.Join(", ", live)}");
     }
 }
+
+public class TrainerAugmentationTests
+{
+    [Test]
+    public void TrainsThroughAFlipAndCutMixChainWithSoftTargets()
+    {
+        using var train = TrainingTestKit.Bars(96);
+        using var validation = TrainingTestKit.Bars(48, seed: 2);
+        using var model = new TrainingTestKit.TinyNet();
+        var chain = new FashionVision.Transforms.Compose(
+            new FashionVision.Transforms.RandomHorizontalFlip(0.5),
+            new FashionVision.Transforms.CutMix(numClasses: 3, alpha: 1.0, p: 1.0));
+        using var trainer = new Trainer(model, new TrainerOptions
+        {
+            Epochs = 3, BatchSize = 16, Augmentation = chain, Optimizer = new OptimizerOptions { LearningRate = 0.02 },
+            Loss = new LossOptions { Kind = LossKind.SoftTargetCrossEntropy },
+        });
+        var history = trainer.Fit(train, validation);
+        Assert.That(history.Epochs.All(e => double.IsFinite(e.TrainLoss)), Is.True);
+        Assert.That(history.Last!.ValidationAccuracy, Is.GreaterThan(0.6));
+    }
+}
