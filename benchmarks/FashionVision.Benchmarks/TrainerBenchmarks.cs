@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace FashionVision.Benchmarks;
 
 /// <summary>
-/// The Trainer's per-step overhead: one epoch of 16 batches of 128 Fashion-MNIST-sized images through the same model,
+/// The Trainer's per-step overhead: one epoch of 8 batches of 64 Fashion-MNIST-sized images through the same model,
 /// once with a hand-written TorchSharp loop (loader, forward, cross-entropy, zero_grad, backward, step, loss.item) and
 /// once with <see cref="Trainer.Fit"/> (same optimizer, no schedule, no validation, no normalisation).
 /// Target: Trainer ≤ 1.03 × hand loop.
@@ -15,8 +15,8 @@ namespace FashionVision.Benchmarks;
 [MemoryDiagnoser(false)]
 public class TrainerBenchmarks
 {
-    private const int Batches = 16;
-    private const int BatchSize = 128;
+    private const int Batches = 8;
+    private const int BatchSize = 64;
     private InMemoryDataset _data = null!;
     private FastCnn _model = null!;
 
