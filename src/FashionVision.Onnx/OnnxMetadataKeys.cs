@@ -18,6 +18,6 @@ public static class OnnxMetadataKeys
     /// <summary>The input shape channels × height × width, a JSON array of three integers.</summary>
     public const string InputShape = "fashionvision.input_shape";
 
-    /// <summary>Set to <c>"qdq-int8"</c> in models written by <c>OnnxQuantizer</c>.</summary>
+    /// <summary>Set to <c>"qdq-int8"</c> in models written by <see cref="OnnxQuantizer"/>.</summary>
     public const string Quantization = "fashionvision.quantization";
 }

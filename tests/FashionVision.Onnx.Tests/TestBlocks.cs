@@ -120,7 +120,8 @@ internal static class TestModels
             ("pool1", nn.MaxPool2d(2)),
             ("conv2", nn.Conv2d(16, 32, 3, padding: 1)), ("bn2", nn.BatchNorm2d(32)), ("relu2", nn.ReLU()),
             ("pool2", nn.MaxPool2d(2)),
-            ("flatten", nn.Flatten()), ("dropout", nn.Dropout(0.25)), ("fc", nn.Linear(32 * 7 * 7, 10)));
+            ("flatten", nn.Flatten()), ("fc1", nn.Linear(32 * 7 * 7, 64)), ("relu3", nn.ReLU()),
+            ("dropout", nn.Dropout(0.25)), ("fc", nn.Linear(64, 10)));
     }
 
     /// <summary>A residual network with SE and spatial attention, global average pooling and a Linear head.</summary>
