@@ -1,4 +1,5 @@
 using TorchSharp;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace FashionVision.Models;
@@ -41,6 +42,48 @@ public abstract class ImageClassifier : nn.Module<Tensor, Tensor>
 
     /// <summary>Replaces the classifier head with a freshly initialised one for <paramref name="numClasses"/> classes.</summary>
     public abstract void ResetClassifier(int numClasses);
+
+    /// <summary>The final linear layer of the head, the one <see cref="ResetClassifier"/> replaces.</summary>
+    public abstract Linear Classifier { get; }
+
+    /// <summary>
+    /// The parameters of the classifier head (by default those of <see cref="Classifier"/>; models whose head has hidden
+    /// layers, like LeNet-5, include those too). Everything else is the backbone (<see cref="FeatureParameters"/>).
+    /// </summary>
+    public virtual IEnumerable<Parameter> HeadParameters() => Classifier.parameters();
+
+    /// <summary>The parameters of the feature extractor: every parameter that is not in <see cref="HeadParameters"/>.</summary>
+    public IEnumerable<Parameter> FeatureParameters()
+    {
+        var head = new HashSet<IntPtr>(HeadParameters().Select(p => p.Handle));
+        return parameters().Where(p => !head.Contains(p.Handle)).ToList();
+    }
+
+    /// <summary>
+    /// Replaces the registered submodule <paramref name="name"/> with <paramref name="module"/> (disposing the old one),
+    /// keeping its state-dict name. Derived classes call it from <see cref="ResetClassifier"/>.
+    /// </summary>
+    /// <param name="name">The name the submodule was registered under (its field name).</param>
+    /// <param name="module">The new submodule.</param>
+    protected void ReplaceSubmodule(string name, nn.Module module)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        if (_internal_submodules.TryGetValue(name, out var old))
+        {
+            _internal_submodules.Remove(name);
+            if (!ReferenceEquals(old, module))
+                old.Dispose();
+        }
+        register_module(name, module);
+    }
+
+    /// <summary>Checks a class count given to <see cref="ResetClassifier"/>.</summary>
+    /// <param name="numClasses">The requested class count.</param>
+    protected static void ValidateNumClasses(int numClasses)
+    {
+        if (numClasses <= 0)
+            throw new ArgumentOutOfRangeException(nameof(numClasses), numClasses, "The number of classes must be positive.");
+    }
 
     /// <inheritdoc />
     public override Tensor forward(Tensor input)

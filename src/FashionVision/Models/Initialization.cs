@@ -1,0 +1,56 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace FashionVision.Models;
+
+/// <summary>Weight initialisation and width arithmetic shared by the zoo's models.</summary>
+internal static class Initialization
+{
+    /// <summary>
+    /// He initialisation as torchvision's ResNet does it: every Conv2d gets kaiming-normal weights (fan-out, ReLU gain) and
+    /// zero bias, every BatchNorm weight 1 and bias 0; Linear layers keep PyTorch's default (uniform ±1/√fan-in).
+    /// </summary>
+    public static void HeNormal(nn.Module model)
+    {
+        using var noGrad = no_grad();
+        foreach (var (_, module) in model.named_modules())
+        {
+            switch (module)
+            {
+                case Conv2d conv:
+                    nn.init.kaiming_normal_(conv.weight, mode: nn.init.FanInOut.FanOut, nonlinearity: nn.init.NonlinearityType.ReLU);
+                    if (conv.bias is not null)
+                        conv.bias.zero_();
+                    break;
+                case BatchNorm2d bn:
+                    bn.weight?.fill_(1.0);
+                    bn.bias?.zero_();
+                    break;
+            }
+        }
+    }
+
+    /// <summary>Scales a base channel count by a width multiplier, rounding to the nearest integer and at least 1.</summary>
+    public static long Scale(long channels, double width) => Math.Max(1, (long)Math.Round(channels * width));
+
+    /// <summary>Checks a width multiplier.</summary>
+    public static double CheckWidth(double width, string paramName)
+    {
+        if (!(width > 0 && width <= 64))
+            throw new ArgumentOutOfRangeException(paramName, width, "The width multiplier must be in (0, 64].");
+        return width;
+    }
+
+    /// <summary>Checks a dropout probability.</summary>
+    public static double CheckDropRate(double dropRate, string paramName)
+    {
+        if (!(dropRate >= 0 && dropRate < 1))
+            throw new ArgumentOutOfRangeException(paramName, dropRate, "The drop rate must be in [0, 1).");
+        return dropRate;
+    }
+
+    /// <summary>A new Linear layer on the same device and dtype as <paramref name="like"/>.</summary>
+    public static Linear LinearLike(Linear like, long outFeatures) =>
+        nn.Linear(like.in_features, outFeatures, hasBias: true, device: like.weight.device, dtype: like.weight.dtype);
+}

@@ -1,0 +1,18 @@
+namespace FashionVision.Models;
+
+/// <summary>One entry of the <see cref="ModelZoo"/>: how to build a model and what to say about it.</summary>
+/// <param name="Name">The registry name (lower-case, hyphenated).</param>
+/// <param name="Factory">Builds the model from fully resolved options.</param>
+/// <param name="Summary">A one-line description of the architecture.</param>
+/// <param name="DefaultOptions">The options used when <see cref="ModelZoo.Create"/> gets none.</param>
+/// <param name="InputHeight">Height of the expected input.</param>
+/// <param name="InputWidth">Width of the expected input.</param>
+/// <param name="ReferenceAccuracy">A reference result from the literature, with its source.</param>
+public sealed record ModelRegistration(
+    string Name,
+    Func<ModelOptions, ImageClassifier> Factory,
+    string Summary,
+    ModelOptions DefaultOptions,
+    int InputHeight,
+    int InputWidth,
+    string ReferenceAccuracy);

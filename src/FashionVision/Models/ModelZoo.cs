@@ -1,0 +1,228 @@
+using System.Collections.Concurrent;
+using System.Text.RegularExpressions;
+using static TorchSharp.torch;
+
+namespace FashionVision.Models;
+
+/// <summary>
+/// The model registry: create any zoo model by name, list the names, describe a model's size and cost, and register your own.
+/// </summary>
+/// <example>
+/// <code>
+/// var model = ModelZoo.Create("resnet18", new ModelOptions { NumClasses = 10, Seed = 42 });
+/// var info = ModelZoo.Describe("wrn-16-4");   // parameters, FLOPs per image, input 1×28×28
+/// ModelZoo.Register("my-net", o => new MyNet(o.InputChannels, o.NumClasses), "my own network");
+/// </code>
+/// </example>
+public static partial class ModelZoo
+{
+    private static readonly object Gate = new();
+    private static readonly List<ModelRegistration> Registrations = new();
+    private static readonly ConcurrentDictionary<(string, ModelOptions), ModelInfo> DescribeCache = new();
+
+    static ModelZoo()
+    {
+        const string fmnistSeed = "as quoted in FashionVision issue 4";
+        Add("lenet5", o =>
+            {
+                RequireNoWidth(o, "lenet5");
+                RequireNoAttention(o, "lenet5");
+                return new LeNet5(o.InputChannels, o.NumClasses, o.DropRate ?? 0.0);
+            },
+            "LeNet-5 (LeCun et al. 1998), modern form: conv 6-16 5×5 with max-pooling, FC 120-84; 61,706 parameters",
+            "99.05% MNIST test (LeCun et al. 1998, 0.95% error); 98.2% MNIST as this project's baseline");
+        Add("small-cnn", o => new SmallCnn(o.InputChannels, o.NumClasses, o.DropRate ?? 0.5, o.Width ?? 1.0, o.Attention),
+            "small CNN: conv 32-32, pool, conv 64-64, pool (3×3, BatchNorm), global average pool, FC 128, dropout",
+            $"92.3% Fashion-MNIST test ({fmnistSeed})");
+        Add("vgg-cnn", o => new VggCnn(o.InputChannels, o.NumClasses, o.DropRate ?? 0.5, o.Width ?? 1.0, o.Attention),
+            "VGG-style CNN: three blocks of two 3×3 conv-BN-ReLU (64, 128, 256) with max-pooling, global average pool, dropout",
+            "about 93-94% Fashion-MNIST test for VGG-style CNNs with BatchNorm (Fashion-MNIST benchmark submissions)");
+        Add("resnet18", o => new ResNet(new[] { 2, 2, 2, 2 }, ResNetStem.Native, o.InputChannels, o.NumClasses, o.Width ?? 1.0, o.Attention, o.DropRate ?? 0.0),
+            "ResNet-18 for 28×28: 3×3 stem, no max-pool, four stages of two BasicBlocks (64-128-256-512)",
+            $"94.3% Fashion-MNIST test ({fmnistSeed})");
+        Add("resnet18-imagenet", o => new ResNet(new[] { 2, 2, 2, 2 }, ResNetStem.ImageNet, o.InputChannels, o.NumClasses, o.Width ?? 1.0, o.Attention, o.DropRate ?? 0.0),
+            "ResNet-18 exactly as torchvision's resnet18: 7×7/2 stem + max-pool, 224×224 RGB; loads torchvision weights",
+            "69.758% ImageNet top-1 (torchvision resnet18 IMAGENET1K_V1)",
+            new ModelOptions { InputChannels = 3, NumClasses = 1000 }, 224, 224);
+        Add("se-resnet18", o => new ResNet(new[] { 2, 2, 2, 2 }, ResNetStem.Native, o.InputChannels, o.NumClasses, o.Width ?? 1.0,
+                FixedAttention(o, AttentionKind.SqueezeExcitation, "se-resnet18"), o.DropRate ?? 0.0),
+            "ResNet-18 for 28×28 with Squeeze-and-Excitation (r = 16) on every block's residual branch",
+            "70.59% ImageNet top-1 for SE-ResNet-18 vs 70.40% for plain ResNet-18 (Woo et al. 2018, CBAM paper, Table 4)");
+        Add("cbam-resnet18", o => new ResNet(new[] { 2, 2, 2, 2 }, ResNetStem.Native, o.InputChannels, o.NumClasses, o.Width ?? 1.0,
+                FixedAttention(o, AttentionKind.Cbam, "cbam-resnet18"), o.DropRate ?? 0.0),
+            "ResNet-18 for 28×28 with CBAM (channel + spatial attention) on every block's residual branch",
+            "70.73% ImageNet top-1 for CBAM-ResNet-18 vs 70.40% for plain ResNet-18 (Woo et al. 2018, Table 4)");
+        Add("wrn-16-4", o => new WideResNet(16, o.Width ?? 4.0, o.InputChannels, o.NumClasses, o.DropRate ?? 0.0, o.Attention),
+            "Wide ResNet WRN-16-4: 3 stages of 2 pre-activation blocks, widths 64-128-256",
+            "94.98% CIFAR-10 test (Zagoruyko & Komodakis 2016, 5.02% error); 2.7M parameters");
+        Add("wrn-28-10", o => new WideResNet(28, o.Width ?? 10.0, o.InputChannels, o.NumClasses, o.DropRate ?? 0.0, o.Attention),
+            "Wide ResNet WRN-28-10: 3 stages of 4 pre-activation blocks, widths 160-320-640",
+            $"96.0% CIFAR-10 test (Zagoruyko & Komodakis 2016, 4.00% error); 95.9-96.7% Fashion-MNIST ({fmnistSeed}); 36.5M parameters");
+        Add("mobilenet", o => new MobileNet(o.InputChannels, o.NumClasses, o.Width ?? 1.0, o.DropRate ?? 0.0, o.Attention),
+            "MobileNet-style: 3×3 stem + seven depthwise-separable blocks (64 … 512), width multiplier α",
+            "70.6% ImageNet top-1 for MobileNet-224 at α = 1 (Howard et al. 2017)");
+    }
+
+    /// <summary>The registered names, in registration order (built-in models first).</summary>
+    public static IReadOnlyList<string> Names
+    {
+        get
+        {
+            lock (Gate)
+                return Registrations.Select(r => r.Name).ToArray();
+        }
+    }
+
+    /// <summary>Whether <paramref name="name"/> is registered (case-insensitive).</summary>
+    /// <param name="name">A model name.</param>
+    public static bool Contains(string name)
+    {
+        lock (Gate)
+            return name is not null && Registrations.Any(r => r.Name == name.Trim().ToLowerInvariant());
+    }
+
+    /// <summary>Gets the registration of <paramref name="name"/> (case-insensitive).</summary>
+    /// <param name="name">A registered model name.</param>
+    /// <exception cref="ArgumentException">The name is not registered; the message lists the valid names.</exception>
+    public static ModelRegistration GetRegistration(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        string key = name.Trim().ToLowerInvariant();
+        lock (Gate)
+        {
+            var registration = Registrations.FirstOrDefault(r => r.Name == key);
+            if (registration is null)
+                throw new ArgumentException(
+                    $"Unknown model '{name}'. Valid names: {string.Join(", ", Registrations.Select(r => r.Name))}.", nameof(name));
+            return registration;
+        }
+    }
+
+    /// <summary>The options a model is built with when <see cref="Create"/> gets none (start here and change what you need).</summary>
+    /// <param name="name">A registered model name.</param>
+    public static ModelOptions DefaultOptions(string name) => GetRegistration(name).DefaultOptions;
+
+    /// <summary>Creates a freshly initialised model.</summary>
+    /// <param name="name">A registered name (case-insensitive), e.g. <c>resnet18</c>.</param>
+    /// <param name="options">The options; <see langword="null"/> uses the model's <see cref="DefaultOptions"/>.</param>
+    /// <returns>The model in training mode on the CPU.</returns>
+    /// <exception cref="ArgumentException">Unknown name (the message lists the valid names), or options the model cannot honour.</exception>
+    public static ImageClassifier Create(string name, ModelOptions? options = null)
+    {
+        var registration = GetRegistration(name);
+        options = Validate(options ?? registration.DefaultOptions);
+        if (options.Seed is long seed)
+            manual_seed(seed);
+        var model = registration.Factory(options)
+            ?? throw new InvalidOperationException($"The factory of model '{registration.Name}' returned null.");
+        if (model.InputChannels != options.InputChannels || model.NumClasses != options.NumClasses)
+        {
+            model.Dispose();
+            throw new InvalidOperationException(
+                $"The factory of model '{registration.Name}' ignored the options: asked for {options.InputChannels} input channels and {options.NumClasses} classes.");
+        }
+        return model;
+    }
+
+    /// <summary>
+    /// Describes a model: parameter count and FLOPs per image (computed by building it and running <see cref="FlopCounter"/>
+    /// at the expected input size), the input shape, a summary and a reference accuracy. Results are cached per options.
+    /// </summary>
+    /// <param name="name">A registered name.</param>
+    /// <param name="options">The options; <see langword="null"/> uses the model's <see cref="DefaultOptions"/>.</param>
+    /// <exception cref="ArgumentException">Unknown name (the message lists the valid names), or invalid options.</exception>
+    public static ModelInfo Describe(string name, ModelOptions? options = null)
+    {
+        var registration = GetRegistration(name);
+        var resolved = Validate(options ?? registration.DefaultOptions) with { Seed = null };
+        return DescribeCache.GetOrAdd((registration.Name, resolved), key =>
+        {
+            // Building draws initial weights from torch's global generator; put its state back so Describe has no side effect.
+            using var rngState = get_rng_state();
+            try
+            {
+                using var model = Create(key.Item1, key.Item2);
+                long parameters = model.parameters().Sum(p => p.numel());
+                long flops = FlopCounter.CountFlops(model, model.InputChannels, registration.InputHeight, registration.InputWidth);
+                return new ModelInfo(registration.Name, registration.Summary, model.InputChannels, registration.InputHeight,
+                    registration.InputWidth, model.NumClasses, parameters, flops, registration.ReferenceAccuracy);
+            }
+            finally
+            {
+                set_rng_state(rngState);
+            }
+        });
+    }
+
+    /// <summary>Registers a model so that <see cref="Create"/>, <see cref="Describe"/> and <see cref="Names"/> know it.</summary>
+    /// <param name="name">Lower-case, hyphenated name (letters, digits and single hyphens), not yet registered.</param>
+    /// <param name="factory">Builds the model from the resolved options; it must honour InputChannels and NumClasses.</param>
+    /// <param name="summary">A one-line description.</param>
+    /// <param name="referenceAccuracy">A reference result with its source, if any.</param>
+    /// <param name="defaultOptions">Options used when none are given (default: <c>new ModelOptions()</c>).</param>
+    /// <param name="inputHeight">Height of the expected input (28).</param>
+    /// <param name="inputWidth">Width of the expected input (28).</param>
+    /// <exception cref="ArgumentException">The name is malformed or already registered, or the input size is not positive.</exception>
+    public static void Register(string name, Func<ModelOptions, ImageClassifier> factory, string summary,
+        string referenceAccuracy = "", ModelOptions? defaultOptions = null, int inputHeight = 28, int inputWidth = 28)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(factory);
+        ArgumentNullException.ThrowIfNull(summary);
+        if (!NamePattern().IsMatch(name))
+            throw new ArgumentException($"Model name '{name}' must be lower-case letters and digits separated by single hyphens.", nameof(name));
+        if (inputHeight <= 0)
+            throw new ArgumentOutOfRangeException(nameof(inputHeight), inputHeight, "The input height must be positive.");
+        if (inputWidth <= 0)
+            throw new ArgumentOutOfRangeException(nameof(inputWidth), inputWidth, "The input width must be positive.");
+        var registration = new ModelRegistration(name, factory, summary, Validate(defaultOptions ?? new ModelOptions()),
+            inputHeight, inputWidth, referenceAccuracy ?? "");
+        lock (Gate)
+        {
+            if (Registrations.Any(r => r.Name == name))
+                throw new ArgumentException($"A model named '{name}' is already registered.", nameof(name));
+            Registrations.Add(registration);
+        }
+    }
+
+    private static void Add(string name, Func<ModelOptions, ImageClassifier> factory, string summary, string reference,
+        ModelOptions? defaults = null, int height = 28, int width = 28) =>
+        Registrations.Add(new ModelRegistration(name, factory, summary, defaults ?? new ModelOptions(), height, width, reference));
+
+    private static ModelOptions Validate(ModelOptions options)
+    {
+        if (options.InputChannels <= 0)
+            throw new ArgumentOutOfRangeException(nameof(options), options.InputChannels, "ModelOptions.InputChannels must be positive.");
+        if (options.NumClasses <= 0)
+            throw new ArgumentOutOfRangeException(nameof(options), options.NumClasses, "ModelOptions.NumClasses must be positive.");
+        if (options.DropRate is double p && !(p >= 0 && p < 1))
+            throw new ArgumentOutOfRangeException(nameof(options), p, "ModelOptions.DropRate must be in [0, 1).");
+        if (options.Width is double w && !(w > 0 && w <= 64))
+            throw new ArgumentOutOfRangeException(nameof(options), w, "ModelOptions.Width must be in (0, 64].");
+        if (!Enum.IsDefined(options.Attention))
+            throw new ArgumentOutOfRangeException(nameof(options), options.Attention, "ModelOptions.Attention is not a defined value.");
+        return options;
+    }
+
+    private static void RequireNoWidth(ModelOptions options, string model)
+    {
+        if (options.Width is double w && w != 1.0)
+            throw new ArgumentException($"Model '{model}' has fixed widths; ModelOptions.Width must be unset or 1.", nameof(options));
+    }
+
+    private static void RequireNoAttention(ModelOptions options, string model)
+    {
+        if (options.Attention != AttentionKind.None)
+            throw new ArgumentException($"Model '{model}' does not support attention; ModelOptions.Attention must be None.", nameof(options));
+    }
+
+    private static AttentionKind FixedAttention(ModelOptions options, AttentionKind kind, string model)
+    {
+        if (options.Attention != AttentionKind.None && options.Attention != kind)
+            throw new ArgumentException($"Model '{model}' always uses {kind}; ModelOptions.Attention must be None or {kind}.", nameof(options));
+        return kind;
+    }
+
+    [GeneratedRegex("^[a-z0-9]+(-[a-z0-9]+)*$")]
+    private static partial Regex NamePattern();
+}
