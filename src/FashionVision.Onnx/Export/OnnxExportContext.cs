@@ -149,6 +149,14 @@ public sealed class OnnxExportContext
         return Reduce("ReduceMax", x, axes, keepDims, sample);
     }
 
+    /// <summary>The sum over <paramref name="axes"/> (its axes are an input from opset 13 on).</summary>
+    public OnnxValue ReduceSum(OnnxValue x, long[] axes, bool keepDims = true)
+    {
+        ArgumentNullException.ThrowIfNull(axes);
+        var axesValue = AddInitializer((CurrentPath.Length == 0 ? "" : CurrentPath + ".") + "ReduceSum_axes", tensor(axes));
+        return AddNode("ReduceSum", [x, axesValue], x.Sample.sum(axes, keepDims), OnnxAttribute.Int("keepdims", keepDims ? 1 : 0));
+    }
+
     /// <summary>Joins values along <paramref name="axis"/>.</summary>
     public OnnxValue Concat(long axis, params OnnxValue[] values)
     {

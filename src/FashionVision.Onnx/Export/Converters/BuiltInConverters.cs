@@ -6,5 +6,6 @@ internal static class BuiltInConverters
     public static void RegisterAll(OnnxConverterRegistry registry)
     {
         LayerConverters.RegisterAll(registry);
+        ZooConverters.RegisterAll(registry);
     }
 }
