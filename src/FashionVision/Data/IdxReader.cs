@@ -47,28 +47,28 @@ public static class IdxReader
     /// <exception cref="DatasetFormatException">The file is missing or malformed.</exception>
     public static Tensor Read(string path, IdxReadLimits? limits = null)
     {
-        var (header, data) = ReadBytes(path, limits ?? IdxReadLimits.Default);
-        var shape = header.Dimensions.Select(d => (long)d).ToArray();
-        return torch.tensor(data, shape, dtype: ScalarType.Byte);
+        return ReadTensor(path, limits ?? IdxReadLimits.Default, expectedMagic: null,
+            header => header.Dimensions.Select(d => (long)d).ToArray());
     }
 
     /// <summary>Reads an image file (magic 2051, N×H×W) into a uint8 tensor N×1×H×W.</summary>
     /// <exception cref="DatasetFormatException">The file is missing, malformed or not an image file.</exception>
     public static Tensor ReadImages(string path, IdxReadLimits? limits = null)
     {
-        var (header, data) = ReadBytes(path, limits ?? IdxReadLimits.Default, expectedMagic: ImagesMagic);
-        var d = header.Dimensions;
-        if (d[1] == 0 || d[2] == 0)
-            throw new DatasetFormatException(path, $"images have a zero size ({d[1]}×{d[2]})");
-        return torch.tensor(data, new long[] { d[0], 1, d[1], d[2] }, dtype: ScalarType.Byte);
+        return ReadTensor(path, limits ?? IdxReadLimits.Default, ImagesMagic, header =>
+        {
+            var d = header.Dimensions;
+            if (d[1] == 0 || d[2] == 0)
+                throw new DatasetFormatException(path, $"images have a zero size ({d[1]}×{d[2]})");
+            return new long[] { d[0], 1, d[1], d[2] };
+        });
     }
 
     /// <summary>Reads a label file (magic 2049) into an int64 tensor N.</summary>
     /// <exception cref="DatasetFormatException">The file is missing, malformed or not a label file.</exception>
     public static Tensor ReadLabels(string path, IdxReadLimits? limits = null)
     {
-        var (header, data) = ReadBytes(path, limits ?? IdxReadLimits.Default, expectedMagic: LabelsMagic);
-        using var bytes = torch.tensor(data, new long[] { header.Dimensions[0] }, dtype: ScalarType.Byte);
+        using var bytes = ReadTensor(path, limits ?? IdxReadLimits.Default, LabelsMagic, header => new long[] { header.Dimensions[0] });
         return bytes.to_type(ScalarType.Int64);
     }
 
@@ -83,7 +83,8 @@ public static class IdxReader
     /// <summary>True when the bytes start with the gzip signature.</summary>
     public static bool IsGzip(ReadOnlySpan<byte> firstBytes) => firstBytes.Length >= 2 && firstBytes[0] == 0x1f && firstBytes[1] == 0x8b;
 
-    private static (IdxHeader Header, byte[] Data) ReadBytes(string path, IdxReadLimits limits, int? expectedMagic = null)
+    // Decompresses (or reads) straight into the tensor's own memory: no intermediate managed array, no second copy.
+    private static Tensor ReadTensor(string path, IdxReadLimits limits, int? expectedMagic, Func<IdxHeader, long[]> shapeOf)
     {
         using var stream = Open(path, out bool gzip, out long fileLength);
         var header = ParseHeader(stream, path, limits);
@@ -109,22 +110,24 @@ public static class IdxReader
                 throw new DatasetFormatException(path, $"the header declares {count:N0} bytes of data but the gzip stream holds {declared - (uint)header.HeaderLength:N0} (truncated or corrupt)");
         }
 
-        var data = GC.AllocateUninitializedArray<byte>(checked((int)count));
+        var result = torch.empty(shapeOf(header), ScalarType.Byte);
         try
         {
-            stream.ReadExactly(data);
+            if (count > 0)
+                stream.ReadExactly(result.bytes);
             if (gzip && stream.ReadByte() != -1)
                 throw new DatasetFormatException(path, $"unexpected bytes after the {count:N0} bytes the header declares");
+            return result;
         }
-        catch (EndOfStreamException e)
+        catch (Exception e) when (e is EndOfStreamException or InvalidDataException or DatasetFormatException)
         {
-            throw new DatasetFormatException(path, $"truncated: the data ends before the {count:N0} bytes the header declares", e);
+            result.Dispose();
+            if (e is DatasetFormatException)
+                throw;
+            throw new DatasetFormatException(path, e is EndOfStreamException
+                ? $"truncated: the data ends before the {count:N0} bytes the header declares"
+                : $"corrupt gzip stream: {e.Message}", e);
         }
-        catch (InvalidDataException e)
-        {
-            throw new DatasetFormatException(path, $"corrupt gzip stream: {e.Message}", e);
-        }
-        return (header, data);
     }
 
     private static Stream Open(string path, out bool gzip, out long length)

@@ -36,8 +36,9 @@ public sealed class InMemoryDataset : IDisposable
             if (min < 0 || max >= classNames.Count)
                 throw new ArgumentException($"Labels range over [{min}, {max}] but there are {classNames.Count} classes.", nameof(labels));
         }
-        Images = images;
-        Labels = labels;
+        // The dataset owns its tensors: a DisposeScope that happens to be open while it is created must not free them.
+        Images = images.DetachFromDisposeScope();
+        Labels = labels.DetachFromDisposeScope();
         ClassNames = classNames;
         Name = name;
     }

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Builds the solution, runs every test project, and prints the totals alone on the last line: "N passed, N failed".
+# Installs the real datasets first (eng/get-data.sh is idempotent).
+set -uo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+
+bash eng/get-data.sh || exit 1
+
+results="$root/artifacts/test-results"
+rm -rf "$results"
+mkdir -p "$results"
+
+dotnet test FashionVision.sln -c Release --nologo \
+  --logger "trx;LogFilePrefix=results" --logger "console;verbosity=minimal" \
+  --results-directory "$results" "$@"
+status=$?
+
+# Sum the counters of every test run's TRX file.
+passed=0; failed=0; skipped=0
+shopt -s nullglob
+for trx in "$results"/*.trx; do
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
+  get() { echo "$counters" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*'; }
+  passed=$((passed + $(get passed)))
+  failed=$((failed + $(get failed) + $(get error) + $(get timeout) + $(get aborted)))
+  skipped=$((skipped + $(get notExecuted)))
+done
+
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+  failed=1   # the build or the test host failed before any test could report
+fi
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ] && [ "$status" -eq 0 ]
