@@ -37,8 +37,6 @@ public class OnnxBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _folder = Path.Combine(Path.GetTempPath(), "fv-onnx-bench-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(_folder);
         var source = new FashionMnistSource();
         using var train = source.Load(DatasetSplit.Train);
         using var test = source.Load(DatasetSplit.Test);
@@ -47,6 +45,8 @@ public class OnnxBenchmarks
 
         _model = ModelZoo.Create(Model, new ModelOptions { Seed = 0 });
         _model.eval();
+        _folder = Path.Combine(Path.GetTempPath(), "fv-onnx-bench-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(_folder);
         var fp32Path = Path.Combine(_folder, "fp32.onnx");
         var int8Path = Path.Combine(_folder, "int8.onnx");
         OnnxExporter.Export(_model, fp32Path, new OnnxExportOptions

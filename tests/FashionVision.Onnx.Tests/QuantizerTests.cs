@@ -1,3 +1,4 @@
+using FashionVision.Models;
 using FashionVision.Onnx.Protobuf;
 using Microsoft.ML.OnnxRuntime;
 
@@ -90,5 +91,32 @@ public class QuantizerTests
         Assert.That(() => OnnxQuantizer.QuantizeStatic(dir.File("missing.onnx"), dir.File("x.onnx"), calibration),
             Throws.InstanceOf<FileNotFoundException>());
         Assert.That(File.Exists(dir.File("x.onnx")), Is.False);
+    }
+
+    [TestCase("cbam-resnet18")]
+    [TestCase("mobilenet")]
+    public void ResidualAndAttentionGraphsQuantizeAndStayClose(string name)
+    {
+        using var scope = NewDisposeScope();
+        using var dir = new TempDirectory();
+        using var model = ModelZoo.Create(name, new ModelOptions { Width = 0.25, Seed = 5 });
+        TestModels.RandomizeBatchNorm(model);
+        var fp32Path = dir.File("fp32.onnx");
+        var int8Path = dir.File("int8.onnx");
+        OnnxExporter.Export(model, fp32Path, TrainedModel.ExportOptions);
+        var (calibration, _) = FashionMnistSamples.TrainSet(64);
+        OnnxQuantizer.QuantizeStatic(fp32Path, int8Path, calibration);
+
+        var (images, _) = FashionMnistSamples.TestSet(32);
+        var pixels = images.contiguous().data<float>().ToArray();
+        using var fp32 = OnnxPredictor.Load(fp32Path);
+        using var int8 = OnnxPredictor.Load(int8Path);
+        var expected = tensor(fp32.PredictLogits(pixels, 32));
+        var actual = tensor(int8.PredictLogits(pixels, 32));
+
+        var relativeError = ((actual - expected).norm() / expected.norm()).item<float>();
+        Assert.That(relativeError, Is.LessThan(0.1));
+        var ops = ModelProto.Parser.ParseFrom(File.ReadAllBytes(int8Path)).Graph.Node.Select(n => n.OpType).ToArray();
+        Assert.That(ops, Does.Not.Contain("Relu"), "every ReLU follows a Conv or an Add and folds into its quantization");
     }
 }

@@ -14,7 +14,7 @@ namespace FashionVision.Onnx;
 /// kernels (QLinearConv, QGemm, ...).
 /// </summary>
 /// <remarks>
-/// A ReLU right after a Conv or Gemm is folded into the quantization of its output (a uint8 zero point of 0 clamps negatives
+/// A ReLU right after a Conv, Gemm or Add is folded into the quantization of its output (a uint8 zero point of 0 clamps negatives
 /// exactly as ReLU does). Value-preserving operators (MaxPool, Flatten, Reshape) reuse their input's scale, so ONNX Runtime can
 /// run them on integers.
 /// </remarks>
@@ -162,7 +162,7 @@ public static class OnnxQuantizer
             foreach (var node in graph.Node.Where(n => n.OpType == "Relu"))
             {
                 var input = node.Input[0];
-                if (_producers.TryGetValue(input, out var producer) && producer.OpType is "Conv" or "Gemm" &&
+                if (_producers.TryGetValue(input, out var producer) && producer.OpType is "Conv" or "Gemm" or "Add" &&
                     _consumers[input].Count == 1 && !_graphOutputs.Contains(input) && !_graphOutputs.Contains(node.Output[0]))
                 {
                     _foldedRelu[node.Output[0]] = input;
