@@ -54,6 +54,10 @@ public static class CliApp
     internal static RootCommand BuildRootCommand(CliContext context)
     {
         var root = new RootCommand("fashionvision: train, evaluate, export and run image classifiers on Fashion-MNIST and MNIST.");
+        root.Add(TrainCommand.Create(context));
+        root.Add(EvaluateCommand.Create(context));
+        root.Add(ExportCommand.Create(context));
+        root.Add(PredictCommand.Create(context));
         root.Add(DatasetsCommand.Create(context));
         root.Add(ModelsCommand.Create(context));
         return root;

@@ -1,0 +1,74 @@
+using System.CommandLine;
+using FashionVision.Cli.Infrastructure;
+using FashionVision.Data;
+using FashionVision.Onnx;
+using static TorchSharp.torch;
+
+namespace FashionVision.Cli.Commands;
+
+/// <summary><c>fashionvision export</c>: a checkpoint to ONNX (opset 17, dynamic batch), optionally also INT8 (QDQ).</summary>
+internal static class ExportCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var checkpoint = new Argument<FileInfo>("checkpoint") { Description = "A checkpoint written by `fashionvision train`" };
+        var output = new Option<FileInfo?>("--output", "-o") { Description = "The .onnx file to write (default: next to the checkpoint, model.onnx)" };
+        var int8 = new Option<bool>("--int8") { Description = "Also write an INT8 (QDQ) model calibrated on training images, as <output>.int8.onnx" };
+        var calibration = CommonOptions.Int("--calibration-images", 512, "Training images used to calibrate the INT8 activation ranges");
+        var dataDir = CommonOptions.DataDirectory();
+        var opset = CommonOptions.Int("--opset", OnnxExportOptions.MinimumOpset, $"ONNX opset ({OnnxExportOptions.MinimumOpset}-{OnnxExportOptions.MaximumOpset})", OnnxExportOptions.MinimumOpset);
+        var command = new Command("export", "Export a checkpoint to ONNX, checked to load, with optional INT8 quantization.")
+        {
+            checkpoint, output, int8, calibration, dataDir, opset,
+        };
+        command.SetAction(parse =>
+        {
+            var file = parse.GetRequiredValue(checkpoint);
+            var (model, manifest) = CheckpointModels.Load(file);
+            using (model)
+            {
+                if (parse.GetValue(opset) > OnnxExportOptions.MaximumOpset)
+                    throw new CliException($"--opset must be at most {OnnxExportOptions.MaximumOpset}.");
+                string path = parse.GetValue(output)?.FullName ?? Path.Combine(file.DirectoryName!, "model.onnx");
+                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                int[] shape = manifest.InputShape.Length == 3 ? manifest.InputShape : [1, 28, 28];
+                OnnxExporter.Export(model, path, new OnnxExportOptions
+                {
+                    Channels = shape[0],
+                    Height = shape[1],
+                    Width = shape[2],
+                    Opset = parse.GetValue(opset),
+                    ClassNames = manifest.ClassNames,
+                    Mean = manifest.Normalization?.Mean,
+                    Std = manifest.Normalization?.Std,
+                    GraphName = manifest.ModelName,
+                });
+                long size = new FileInfo(path).Length;
+                context.Output.WriteLine($"ONNX model: {path} ({size / 1024.0:N0} KiB, opset {parse.GetValue(opset)}, input {shape[0]}×{shape[1]}×{shape[2]}, dynamic batch)");
+
+                if (parse.GetValue(int8))
+                {
+                    string quantized = Path.ChangeExtension(path, ".int8.onnx");
+                    var source = DatasetFor(manifest.ClassNames, parse.GetValue(dataDir));
+                    using var train = RunData.Load(source, DatasetSplit.Train, parse.GetValue(calibration));
+                    using var images = train.Images.to_type(ScalarType.Float32).div(255);
+                    var report = OnnxQuantizer.QuantizeStatic(path, quantized, images);
+                    context.Output.WriteLine($"INT8 model: {quantized} ({report.QuantizedBytes / 1024.0:N0} KiB, {report.CompressionRatio:0.0}× smaller; {report.QuantizedWeights} weights and {report.QuantizedActivations} activations quantized, calibrated on {report.CalibrationImages} images)");
+                }
+            }
+            return CliApp.Success;
+        });
+        return command;
+    }
+
+    private static IDatasetSource DatasetFor(IReadOnlyList<string> classNames, DirectoryInfo? dataDir)
+    {
+        foreach (var name in DatasetCatalog.Names)
+        {
+            var source = DatasetCatalog.Create(name, CommonOptions.DatasetOptions(dataDir));
+            if (source.ClassNames.SequenceEqual(classNames))
+                return source;
+        }
+        throw new CliException("the checkpoint's classes match no known dataset, so there are no calibration images for --int8");
+    }
+}

@@ -1,0 +1,185 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using FashionVision.Cli.Commands;
+using FashionVision.Data;
+using FashionVision.Evaluation;
+using FashionVision.Models;
+using FashionVision.Training;
+using FashionVision.Visualization;
+using static TorchSharp.torch;
+
+namespace FashionVision.Cli.Infrastructure;
+
+/// <summary>Writes a training run's folder: metrics.json, the PNG plots, the grid of mistakes and report.md (each atomically).</summary>
+internal static class RunFiles
+{
+    public const string MetricsFile = "metrics.json";
+    public const string CurvesFile = "training-curves.png";
+    public const string ConfusionFile = "confusion-matrix.png";
+    public const string F1File = "per-class-f1.png";
+    public const string MistakesFile = "misclassified.png";
+    public const string ReportFile = "report.md";
+
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
+    };
+
+    /// <summary>Writes every file and returns their names, in the order report.md presents them.</summary>
+    public static IReadOnlyList<string> Write(string folder, TrainSettings settings, ModelInfo model, InMemoryDataset train, InMemoryDataset test,
+        TrainingHistory history, EvaluationResult evaluation, TimeSpan wallTime, string? checkpoint)
+    {
+        var written = new List<string>();
+        string? checkpointName = checkpoint is null ? null : Path.GetRelativePath(folder, checkpoint);
+        if (checkpointName is not null)
+            written.Add(checkpointName);
+
+        WriteMetrics(Path.Combine(folder, MetricsFile), settings, model, train, test, history, evaluation, wallTime, checkpointName);
+        written.Add(MetricsFile);
+
+        if (history.Epochs.Count > 0)
+        {
+            TrainingCurves.SavePng(history.Epochs, Path.Combine(folder, CurvesFile), new ChartOptions(Title: $"{settings.Model} on {settings.Dataset}"));
+            written.Add(CurvesFile);
+        }
+        ConfusionMatrixChart.SavePng(evaluation.ConfusionMatrix, evaluation.ClassNames, Path.Combine(folder, ConfusionFile),
+            new ConfusionMatrixOptions(Title: $"Confusion matrix ({evaluation.Count:N0} test images)"));
+        written.Add(ConfusionFile);
+        PerClassF1Chart.SavePng(evaluation.ClassNames, evaluation.PerClass.Select(c => c.F1).ToArray(), Path.Combine(folder, F1File),
+            new ChartOptions(Title: "Per-class F1 on the test set"));
+        written.Add(F1File);
+        if (SaveMistakes(Path.Combine(folder, MistakesFile), test, evaluation))
+            written.Add(MistakesFile);
+
+        WriteReport(Path.Combine(folder, ReportFile), settings, model, train, test, history, evaluation, wallTime, checkpointName, written);
+        written.Add(ReportFile);
+        return written;
+    }
+
+    private static bool SaveMistakes(string path, InMemoryDataset test, EvaluationResult evaluation)
+    {
+        if (evaluation.Mistakes.Count == 0)
+            return false;
+        using var scope = NewDisposeScope();
+        var indices = tensor(evaluation.Mistakes.Select(m => m.Index).ToArray());
+        var images = test.Images.index_select(0, indices.to(test.Images.device));
+        var truth = tensor(evaluation.Mistakes.Select(m => (long)m.TrueClass).ToArray());
+        var predicted = tensor(evaluation.Mistakes.Select(m => (long)m.PredictedClass).ToArray());
+        var confidence = tensor(evaluation.Mistakes.Select(m => m.Confidence).ToArray());
+        return MistakeGrid.SavePng(images, truth, predicted, evaluation.ClassNames, path, confidence, maxImages: 36);
+    }
+
+    private static void WriteMetrics(string path, TrainSettings settings, ModelInfo model, InMemoryDataset train, InMemoryDataset test,
+        TrainingHistory history, EvaluationResult evaluation, TimeSpan wallTime, string? checkpoint)
+    {
+        int classes = evaluation.ClassNames.Count;
+        var confusion = evaluation.ConfusionMatrix;
+        var metrics = new
+        {
+            format = "fashionvision-run",
+            version = 1,
+            createdUtc = DateTime.UtcNow,
+            options = settings,
+            dataset = new { name = settings.Dataset, trainImages = train.Count, testImages = test.Count, classNames = evaluation.ClassNames },
+            model = new { name = model.Name, model.Summary, parameters = model.ParameterCount, flopsPerImage = model.FlopsPerImage, input = model.InputShape },
+            history = history.Epochs.Select(e => new
+            {
+                epoch = e.Epoch,
+                trainLoss = e.TrainLoss,
+                trainAccuracy = e.TrainAccuracy,
+                validationLoss = e.ValidationLoss,
+                validationAccuracy = e.ValidationAccuracy,
+                learningRate = e.LearningRate,
+                seconds = e.Elapsed.TotalSeconds,
+            }),
+            stopReason = history.StopReason,
+            test = new
+            {
+                accuracy = evaluation.Accuracy,
+                loss = evaluation.Loss,
+                topK = evaluation.TopKAccuracy.OrderBy(kv => kv.Key).ToDictionary(kv => kv.Key.ToString(CultureInfo.InvariantCulture), kv => kv.Value),
+                macro = evaluation.MacroAverage,
+                weighted = evaluation.WeightedAverage,
+                perClass = evaluation.PerClass.Select(c => new { @class = c.ClassName, index = c.ClassIndex, precision = c.Precision, recall = c.Recall, f1 = c.F1, support = c.Support }),
+                confusionMatrix = Enumerable.Range(0, classes).Select(i => Enumerable.Range(0, classes).Select(j => confusion[i, j]).ToArray()).ToArray(),
+                mostConfusedPairs = evaluation.MostConfusedPairs(5).Select(p => new { @true = evaluation.ClassNames[p.TrueClass], predicted = evaluation.ClassNames[p.PredictedClass], count = p.Count }),
+            },
+            wallTimeSeconds = wallTime.TotalSeconds,
+            checkpoint,
+        };
+        AtomicWrite(path, JsonSerializer.Serialize(metrics, Json));
+    }
+
+    private static void WriteReport(string path, TrainSettings settings, ModelInfo model, InMemoryDataset train, InMemoryDataset test,
+        TrainingHistory history, EvaluationResult evaluation, TimeSpan wallTime, string? checkpoint, IReadOnlyList<string> files)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var md = new StringBuilder();
+        md.AppendLine(inv, $"# {settings.Model} on {settings.Dataset}");
+        md.AppendLine();
+        md.AppendLine(inv, $"Test accuracy **{evaluation.Accuracy * 100:0.00}%** on {evaluation.Count:N0} test images after {history.Epochs.Count} epoch(s) on {train.Count:N0} training images, in {wallTime.TotalSeconds:0.0} s of wall time.");
+        md.AppendLine();
+        md.AppendLine(inv, $"- model: `{model.Name}`, {model.ParameterCount:N0} parameters, {model.FlopsPerImage / 1e6:0.0} MFLOPs per image, input {model.InputShape}");
+        md.AppendLine(inv, $"- optimizer `{settings.Optimizer}` (lr {settings.LearningRate.ToString(inv)}, weight decay {settings.WeightDecay.ToString(inv)}), scheduler `{settings.Scheduler}`, loss `{settings.Loss}` (label smoothing {settings.LabelSmoothing.ToString(inv)}), augmentation `{settings.Augmentation}`");
+        md.AppendLine(inv, $"- batch size {settings.BatchSize}, seed {settings.Seed}, device `{settings.Device}`");
+        if (checkpoint is not null)
+            md.AppendLine(inv, $"- checkpoint: `{checkpoint}`");
+        if (history.StopReason is { } reason)
+            md.AppendLine(inv, $"- stopped: {reason}");
+        md.AppendLine(inv, $"- all numbers: [`{MetricsFile}`]({MetricsFile})");
+        md.AppendLine();
+
+        md.AppendLine("## Training");
+        md.AppendLine();
+        md.AppendLine("| epoch | train loss | train accuracy | learning rate | seconds |");
+        md.AppendLine("| ---: | ---: | ---: | ---: | ---: |");
+        foreach (var e in history.Epochs)
+            md.AppendLine(inv, $"| {e.Epoch} | {e.TrainLoss:0.0000} | {e.TrainAccuracy * 100:0.00}% | {e.LearningRate:0.######} | {e.Elapsed.TotalSeconds:0.0} |");
+        md.AppendLine();
+        if (files.Contains(CurvesFile))
+            md.AppendLine(inv, $"![training curves]({CurvesFile})").AppendLine();
+
+        md.AppendLine("## Test set");
+        md.AppendLine();
+        md.AppendLine("```");
+        md.AppendLine(evaluation.ToReport());
+        md.AppendLine("```");
+        md.AppendLine();
+        md.AppendLine(inv, $"![confusion matrix]({ConfusionFile})").AppendLine();
+        md.AppendLine(inv, $"![per-class F1]({F1File})").AppendLine();
+        var pairs = evaluation.MostConfusedPairs(5).Where(p => p.Count > 0).ToList();
+        if (pairs.Count > 0)
+        {
+            md.AppendLine("Most confused pairs (true → predicted):").AppendLine();
+            foreach (var (t, p, count) in pairs)
+                md.AppendLine(inv, $"- {evaluation.ClassNames[t]} → {evaluation.ClassNames[p]}: {count}");
+            md.AppendLine();
+        }
+        if (files.Contains(MistakesFile))
+        {
+            md.AppendLine("## Most confident mistakes");
+            md.AppendLine();
+            md.AppendLine(inv, $"![misclassified test images]({MistakesFile})");
+        }
+        AtomicWrite(path, md.ToString());
+    }
+
+    public static void AtomicWrite(string path, string content)
+    {
+        string temporary = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
+        try
+        {
+            File.WriteAllText(temporary, content, new UTF8Encoding(false));
+            File.Move(temporary, path, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temporary))
+                File.Delete(temporary);
+        }
+    }
+}

@@ -1,0 +1,140 @@
+using System.Text.Json;
+using FashionVision.Data;
+
+namespace FashionVision.Cli.Tests;
+
+/// <summary>
+/// One tiny real training run (a few hundred Fashion-MNIST images, one epoch) shared by the tests that check its run folder
+/// and feed its checkpoint to <c>evaluate</c>.
+/// </summary>
+[TestFixture]
+public sealed class TrainCommandTests
+{
+    private static readonly byte[] PngSignature = { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A };
+    private string _folder = "";
+    private CliRunner.Result _train = null!;
+
+    [OneTimeSetUp]
+    public void TrainOnce()
+    {
+        if (new FashionMnistSource(new DatasetOptions { AllowDownload = false }).Locate() is null)
+            Assert.Ignore("Fashion-MNIST is not installed (run eng/setup.sh)");
+        _folder = Path.Combine(Path.GetTempPath(), "fv-cli-train-" + Guid.NewGuid().ToString("N"));
+        _train = CliRunner.Run("train", "--dataset", "fashion-mnist", "--model", "lenet5", "--epochs", "1", "--batch-size", "64",
+            "--lr", "0.003", "--max-train-images", "640", "--max-test-images", "300", "--seed", "3", "--output", _folder);
+    }
+
+    [OneTimeTearDown]
+    public void RemoveRunFolder()
+    {
+        if (Directory.Exists(_folder))
+            Directory.Delete(_folder, recursive: true);
+    }
+
+    [Test]
+    public void TrainSucceedsAndSaysWhereItsFilesAre()
+    {
+        Assert.Multiple(() =>
+        {
+            Assert.That(_train.ExitCode, Is.Zero, _train.ToString());
+            Assert.That(_train.Output, Does.Contain("epoch 1/1"));
+            Assert.That(_train.Output, Does.Contain("test accuracy"));
+            Assert.That(_train.Output, Does.Contain(_folder));
+        });
+    }
+
+    [Test]
+    public void RunFolderHoldsEveryPromisedFile()
+    {
+        Assert.That(_train.ExitCode, Is.Zero, _train.ToString());
+        foreach (var name in new[] { "metrics.json", "report.md", "training-curves.png", "confusion-matrix.png", "per-class-f1.png", "misclassified.png" })
+            Assert.That(File.Exists(Path.Combine(_folder, name)), Is.True, name);
+        Assert.That(Directory.GetFiles(_folder, "*.ckpt"), Is.Not.Empty, "a checkpoint");
+        foreach (var png in Directory.GetFiles(_folder, "*.png"))
+        {
+            var bytes = File.ReadAllBytes(png);
+            Assert.That(bytes.Length, Is.GreaterThan(1000), png);
+            Assert.That(bytes.Take(8), Is.EqualTo(PngSignature), png);
+        }
+        Assert.That(Directory.GetFiles(_folder, "*.tmp"), Is.Empty, "no temporary files left");
+    }
+
+    [Test]
+    public void MetricsJsonHoldsHistoryTestMetricsConfusionMatrixAndOptions()
+    {
+        Assert.That(_train.ExitCode, Is.Zero, _train.ToString());
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(_folder, "metrics.json")));
+        var root = json.RootElement;
+        var history = root.GetProperty("history");
+        var test = root.GetProperty("test");
+        double accuracy = test.GetProperty("accuracy").GetDouble();
+        var matrix = test.GetProperty("confusionMatrix").EnumerateArray().Select(r => r.EnumerateArray().Select(c => c.GetInt64()).ToArray()).ToArray();
+        long diagonal = Enumerable.Range(0, matrix.Length).Sum(i => matrix[i][i]);
+        Assert.Multiple(() =>
+        {
+            Assert.That(history.GetArrayLength(), Is.EqualTo(1));
+            Assert.That(history[0].GetProperty("trainLoss").GetDouble(), Is.GreaterThan(0).And.LessThan(10));
+            Assert.That(root.GetProperty("dataset").GetProperty("trainImages").GetInt64(), Is.EqualTo(640));
+            Assert.That(root.GetProperty("dataset").GetProperty("testImages").GetInt64(), Is.EqualTo(300));
+            Assert.That(matrix, Has.Length.EqualTo(10));
+            Assert.That(matrix.All(r => r.Length == 10), Is.True);
+            Assert.That(matrix.Sum(r => r.Sum()), Is.EqualTo(300));
+            Assert.That(accuracy, Is.EqualTo(diagonal / 300.0).Within(1e-9), "accuracy is the confusion matrix's diagonal");
+            Assert.That(accuracy, Is.GreaterThan(0.3), "one epoch of LeNet-5 on 640 images is well above chance (0.1)");
+            Assert.That(test.GetProperty("perClass").GetArrayLength(), Is.EqualTo(10));
+            Assert.That(test.GetProperty("perClass")[9].GetProperty("class").GetString(), Is.EqualTo("Ankle boot"));
+            Assert.That(root.GetProperty("options").GetProperty("model").GetString(), Is.EqualTo("lenet5"));
+            Assert.That(root.GetProperty("options").GetProperty("learningRate").GetDouble(), Is.EqualTo(0.003));
+            Assert.That(root.GetProperty("wallTimeSeconds").GetDouble(), Is.GreaterThan(0));
+        });
+    }
+
+    [Test]
+    public void ReportTiesTheFilesTogether()
+    {
+        Assert.That(_train.ExitCode, Is.Zero, _train.ToString());
+        string report = File.ReadAllText(Path.Combine(_folder, "report.md"));
+        Assert.Multiple(() =>
+        {
+            Assert.That(report, Does.StartWith("# lenet5 on fashion-mnist"));
+            Assert.That(report, Does.Contain("Test accuracy **"));
+            foreach (var name in new[] { "training-curves.png", "confusion-matrix.png", "per-class-f1.png", "misclassified.png", "metrics.json" })
+                Assert.That(report, Does.Contain($"({name})"), name);
+            Assert.That(report, Does.Contain("precision"), "the classification report");
+        });
+    }
+
+    [Test]
+    public void EvaluateReproducesTheTestAccuracyFromTheCheckpoint()
+    {
+        Assert.That(_train.ExitCode, Is.Zero, _train.ToString());
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(_folder, "metrics.json")));
+        double accuracy = json.RootElement.GetProperty("test").GetProperty("accuracy").GetDouble();
+        string checkpoint = Path.Combine(_folder, json.RootElement.GetProperty("checkpoint").GetString()!);
+        var result = CliRunner.Run("evaluate", checkpoint, "--max-test-images", "300");
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.ExitCode, Is.Zero, result.ToString());
+            Assert.That(result.Output, Does.Contain($"accuracy {accuracy:P2} on 300 images"));
+            Assert.That(result.Output, Does.Contain("Ankle boot"));
+        });
+    }
+
+    [Test]
+    public void EvaluateRejectsAFileThatIsNotACheckpoint()
+    {
+        string bogus = Path.Combine(_folder, "not-a-checkpoint.ckpt");
+        File.WriteAllText(bogus, "hello");
+        try
+        {
+            var result = CliRunner.Run("evaluate", bogus);
+            Assert.That(result.ExitCode, Is.Not.Zero, result.ToString());
+            Assert.That(result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries), Has.Length.EqualTo(1), result.ToString());
+            Assert.That(result.Error, Does.Contain("not-a-checkpoint.ckpt").And.Not.Contain("   at "));
+        }
+        finally
+        {
+            File.Delete(bogus);
+        }
+    }
+}
