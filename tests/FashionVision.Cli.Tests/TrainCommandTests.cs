@@ -121,6 +121,59 @@ public sealed class TrainCommandTests
     }
 
     [Test]
+    public void ExportWritesOnnxAndInt8AndPredictAgreesWithTheCheckpoint()
+    {
+        Assert.That(_train.ExitCode, Is.Zero, _train.ToString());
+        string checkpoint = Directory.GetFiles(_folder, "last.ckpt").Single();
+        string onnx = Path.Combine(_folder, "export", "model.onnx");
+        var export = CliRunner.Run("export", checkpoint, "--output", onnx, "--int8", "--calibration-images", "64");
+        Assert.That(export.ExitCode, Is.Zero, export.ToString());
+        string int8 = Path.Combine(_folder, "export", "model.int8.onnx");
+        Assert.Multiple(() =>
+        {
+            Assert.That(File.Exists(onnx), Is.True);
+            Assert.That(File.Exists(int8), Is.True);
+            Assert.That(new FileInfo(int8).Length, Is.LessThan(new FileInfo(onnx).Length / 2), "INT8 is much smaller");
+        });
+
+        // Three real test images as PNG files, the way a user would have them.
+        var images = new List<string>();
+        using (var test = new FashionMnistSource().Load(DatasetSplit.Test))
+            for (int i = 0; i < 3; i++)
+            {
+                string path = Path.Combine(_folder, "images", $"test-{i}.png");
+                using var image = test.Images[i].to_type(ScalarType.Float32).div(255);
+                FashionVision.Visualization.TensorImages.SavePng(image, path);
+                images.Add(path);
+            }
+
+        var fromOnnx = CliRunner.Run(["predict", .. images, "--model", onnx, "--style", "raw"]);
+        var fromCheckpoint = CliRunner.Run(["predict", .. images, "--model", checkpoint, "--style", "raw"]);
+        Assert.Multiple(() =>
+        {
+            Assert.That(fromOnnx.ExitCode, Is.Zero, fromOnnx.ToString());
+            Assert.That(fromCheckpoint.ExitCode, Is.Zero, fromCheckpoint.ToString());
+        });
+        var onnxClasses = PredictedClasses(fromOnnx.Output);
+        Assert.That(onnxClasses, Has.Count.EqualTo(3), fromOnnx.Output);
+        Assert.That(onnxClasses, Is.EqualTo(PredictedClasses(fromCheckpoint.Output)), "ONNX Runtime and TorchSharp agree");
+        Assert.That(onnxClasses, Is.All.AnyOf(FashionMnistSource.Classes.ToArray()));
+    }
+
+    [Test]
+    public void PredictWithAMissingImageIsOneLine()
+    {
+        Assert.That(_train.ExitCode, Is.Zero, _train.ToString());
+        var result = CliRunner.Run("predict", Path.Combine(_folder, "no-such.png"), "--model", Path.Combine(_folder, "last.ckpt"));
+        CliRunner.AssertOneLineError(result, CliApp.UsageError, "no-such.png");
+    }
+
+    private static List<string> PredictedClasses(string table) => table.Split('\n')
+        .Where(line => line.Contains(".png"))
+        .Select(line => line.Split('│', StringSplitOptions.TrimEntries)[2])
+        .ToList();
+
+    [Test]
     public void EvaluateRejectsAFileThatIsNotACheckpoint()
     {
         string bogus = Path.Combine(_folder, "not-a-checkpoint.ckpt");

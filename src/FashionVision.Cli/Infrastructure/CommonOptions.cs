@@ -54,8 +54,7 @@ internal static class CommonOptions
         var option = new Option<int>(name) { Description = description, DefaultValueFactory = _ => defaultValue };
         option.Validators.Add(result =>
         {
-            int value = result.GetValueOrDefault<int>();
-            if (value < minimum)
+            if (TryGetValue(result, out int value) && value < minimum)
                 result.AddError($"{name} must be at least {minimum}, not {value}.");
         });
         return option;
@@ -67,8 +66,7 @@ internal static class CommonOptions
         var option = new Option<int?>(name) { Description = description };
         option.Validators.Add(result =>
         {
-            int? value = result.GetValueOrDefault<int?>();
-            if (value is { } v && v < minimum)
+            if (TryGetValue(result, out int? value) && value is { } v && v < minimum)
                 result.AddError($"{name} must be at least {minimum}, not {v}.");
         });
         return option;
@@ -80,7 +78,8 @@ internal static class CommonOptions
         var option = new Option<double>(name) { Description = description, DefaultValueFactory = _ => defaultValue };
         option.Validators.Add(result =>
         {
-            double value = result.GetValueOrDefault<double>();
+            if (!TryGetValue(result, out double value))
+                return;
             bool tooSmall = inclusive ? value < exclusiveMinimum : value <= exclusiveMinimum;
             if (!double.IsFinite(value) || tooSmall || (maximum is { } max && value > max))
             {
@@ -101,6 +100,25 @@ internal static class CommonOptions
         };
         option.Validators.Add(result => RequireKnown(result, result.GetValueOrDefault<string>(), validNames(), what));
         return option;
+    }
+
+    /// <summary>
+    /// Reads an option's value inside a validator. A token that does not convert (e.g. "abc" for an int) makes
+    /// GetValueOrDefault throw; the parser already reports that conversion error as one line, so the validator has nothing
+    /// to add and returns false.
+    /// </summary>
+    private static bool TryGetValue<T>(OptionResult result, out T value)
+    {
+        try
+        {
+            value = result.GetValueOrDefault<T>();
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            value = default!;
+            return false;
+        }
     }
 
     public static void RequireKnown(SymbolResult result, string? value, IReadOnlyList<string> validNames, string what)
