@@ -1,0 +1,87 @@
+// 06 · Error analysis: where does a Fashion-MNIST classifier go wrong, and what is it looking at when it does?
+//
+// Run:   dotnet run -c Release --project samples/06-ErrorAnalysis [-- --quick] [--output folder]
+// Result on the 2-core reference machine: not yet measured.
+//
+// Read it top to bottom like a notebook. We train the zoo's small CNN briefly, then read its confusion matrix, find the
+// hard pairs (on Fashion-MNIST: Shirt vs T-shirt/top, Pullover vs Coat), look at the most confident mistakes, and ask
+// Grad-CAM (Selvaraju et al. 2017) which pixels drove the wrong answers.
+using System.Diagnostics;
+using FashionVision.Data;
+using FashionVision.Evaluation;
+using FashionVision.Models;
+using FashionVision.Training;
+using FashionVision.Visualization;
+using TorchSharp;
+using static TorchSharp.torch;
+
+bool quick = args.Contains("--quick");
+int outputAt = Array.IndexOf(args, "--output");
+string output = Path.GetFullPath(outputAt >= 0 && outputAt + 1 < args.Length ? args[outputAt + 1] : "error-analysis-output");
+Directory.CreateDirectory(output);
+var clock = Stopwatch.StartNew();
+
+// ## 1. A model worth analysing
+var source = new FashionMnistSource();
+using var fullTrain = source.Load(DatasetSplit.Train);
+using var test = source.Load(DatasetSplit.Test);
+using var train = fullTrain.Take(quick ? 10_000 : 60_000);
+using var model = ModelZoo.Create("small-cnn", new ModelOptions { Seed = 3 });
+using var trainer = new Trainer(model, new TrainerOptions
+{
+    Epochs = quick ? 1 : 3,
+    BatchSize = 128,
+    Seed = 3,
+    Optimizer = new OptimizerOptions { Kind = OptimizerKind.AdamW, LearningRate = 3e-3, WeightDecay = 1e-4 },
+    Scheduler = new SchedulerOptions { Kind = SchedulerKind.OneCycle, Interval = SchedulerInterval.Batch },
+});
+trainer.Fit(train);
+var result = Evaluator.Evaluate(model, test, new EvaluatorOptions { Normalization = trainer.Normalization, MistakeCount = 36 });
+Console.WriteLine($"Trained on {train.Count:N0} images: {result}");
+
+// ## 2. The confusion matrix
+// Rows are true classes, columns predictions. The diagonal is right; everything else is a kind of mistake.
+Console.WriteLine();
+Console.WriteLine(result.ToReport());
+var matrixPath = Path.Combine(output, "confusion-matrix.png");
+ConfusionMatrixChart.SavePng(result.ConfusionMatrix, result.ClassNames, matrixPath, new ConfusionMatrixOptions(Title: "Fashion-MNIST test set"));
+PerClassF1Chart.SavePng(result.ClassNames, result.PerClass.Select(c => c.F1).ToArray(), Path.Combine(output, "per-class-f1.png"));
+Console.WriteLine($"Confusion heatmap: {matrixPath}");
+
+// ## 3. The hard pairs
+// The most frequent off-diagonal cells. Expect the upper-body garments to dominate: they share a silhouette at 28×28.
+Console.WriteLine("Most confused pairs (true → predicted):");
+foreach (var (t, p, count) in result.MostConfusedPairs(5))
+    Console.WriteLine($"  {result.ClassNames[t],-12} → {result.ClassNames[p],-12} {count,4}  ({100.0 * count / result.PerClass[t].Support:0.0}% of all {result.ClassNames[t]})");
+var worst = result.PerClass.OrderBy(c => c.F1).First();
+Console.WriteLine($"Weakest class: {worst.ClassName} (F1 {worst.F1:0.000}, recall {worst.Recall:0.000}).");
+
+// ## 4. The most confident mistakes
+// Wrong and sure of it: often label noise or genuinely ambiguous items; worth looking at before blaming the model.
+using var mistakeIndex = tensor(result.Mistakes.Select(m => m.Index).ToArray());
+using var mistakeImages = test.Images.index_select(0, mistakeIndex).to_type(ScalarType.Float32).div_(255);
+using var truth = tensor(result.Mistakes.Select(m => (long)m.TrueClass).ToArray());
+using var predicted = tensor(result.Mistakes.Select(m => (long)m.PredictedClass).ToArray());
+using var confidence = tensor(result.Mistakes.Select(m => m.Confidence).ToArray());
+var mistakesPath = Path.Combine(output, "most-confident-mistakes.png");
+MistakeGrid.SavePng(mistakeImages, truth, predicted, result.ClassNames, mistakesPath, confidence);
+Console.WriteLine($"Most confident mistakes: {mistakesPath}");
+
+// ## 5. Grad-CAM on the mistakes
+// Grad-CAM weights the last convolutional feature map by the gradient of a class score and keeps the positive part:
+// a coarse map of where the evidence for that class is. We explain the predicted (wrong) class of the first 12
+// mistakes, then the true class, to see what the model looked at and what it should have.
+int shown = Math.Min(12, result.Mistakes.Count);
+var stats = trainer.Normalization!;
+using var first = mistakeImages[..shown];
+using var normalized = (first - tensor(stats.Mean).view(1, -1, 1, 1)) / tensor(stats.Std).view(1, -1, 1, 1);
+model.eval();
+var gradCam = new GradCam(model);
+using var onPredicted = gradCam.Compute(normalized, predicted[..shown]);
+using var onTruth = gradCam.Compute(normalized, truth[..shown]);
+var captions = Enumerable.Range(0, shown).Select(i => ImageCaption.ForPrediction(
+    result.ClassNames[result.Mistakes[i].TrueClass], result.ClassNames[result.Mistakes[i].PredictedClass], result.Mistakes[i].Confidence)).ToArray();
+GradCamOverlay.SavePng(first, onPredicted, Path.Combine(output, "gradcam-predicted-class.png"), captions);
+GradCamOverlay.SavePng(first, onTruth, Path.Combine(output, "gradcam-true-class.png"), captions);
+Console.WriteLine($"Grad-CAM overlays: {Path.Combine(output, "gradcam-predicted-class.png")} and gradcam-true-class.png");
+Console.WriteLine($"Done in {clock.Elapsed.TotalSeconds:0}s.");
