@@ -70,7 +70,6 @@ internal static class DatasetsCommand
             var options = CommonOptions.DatasetOptions(null, parse.GetValue(cacheDir)) with { Progress = reporter, SearchSystemFolders = false };
             var source = Idx(DatasetCatalog.Create(parse.GetRequiredValue(dataset), options));
             await source.DownloadAsync(linked.Token).ConfigureAwait(false);
-            reporter.Finish();
             context.Output.WriteLine($"{source.Name}: {Path.Combine(options.CacheDirectory, source.Name)}");
             return CliApp.Success;
         });
@@ -129,7 +128,5 @@ internal static class DatasetsCommand
                 context.Error.WriteLine($"  {value.FileName}: {size}");
             }
         }
-
-        public void Finish() { }
     }
 }
