@@ -1,7 +1,11 @@
 // 03 · Attention: does Squeeze-and-Excitation or CBAM help a small CNN on Fashion-MNIST?
 //
 // Run:   dotnet run -c Release --project samples/03-Attention [-- --quick]
-// Result on the 2-core reference machine: not yet measured.
+// Measured on the 2-core reference machine (2026-11-23, `--quick`: 6,000 training images, 1 epoch, 2,000 test images,
+// while other jobs shared the cores, so the times are only indicative): 401 s of wall time in all. Plain 61.45%
+// (74,794 parameters), SE 56.65% (+742), CBAM 45.30% (+942). After one short epoch the gates are still untrained and
+// cost accuracy; this quick setting cannot show what attention buys. The full run (60,000 images, 4 epochs): not yet
+// measured.
 //
 // Read it top to bottom like a notebook. The same small CNN is trained three times with the same seed, data order and
 // schedule; only its attention blocks differ:
