@@ -1,7 +1,10 @@
 // 06 · Error analysis: where does a Fashion-MNIST classifier go wrong, and what is it looking at when it does?
 //
 // Run:   dotnet run -c Release --project samples/06-ErrorAnalysis [-- --quick] [--output folder]
-// Result on the 2-core reference machine: not yet measured.
+// Measured on the 2-core reference machine (2026-11-23, `--quick`: 10,000 training images, 1 epoch, the full 10,000
+// test images, other jobs sharing the cores): 125 s of wall time; test accuracy 70.34% (top-3 94.19%). Weakest class
+// Shirt (F1 0.19); most confused: Shirt → Pullover 359, Coat → Pullover 306, Pullover → Coat 222, Shirt → T-shirt/top
+// 200. The full run (60,000 images, 3 epochs): not yet measured.
 //
 // Read it top to bottom like a notebook. We train the zoo's small CNN briefly, then read its confusion matrix, find the
 // hard pairs (on Fashion-MNIST: Shirt vs T-shirt/top, Pullover vs Coat), look at the most confident mistakes, and ask
