@@ -29,16 +29,19 @@ Console.WriteLine($"Training on {train.Count:N0} images for {epochs} epochs, tes
 //  - label smoothing 0.1 (Szegedy et al. 2016): targets 0.9/0.01 instead of 1/0, against over-confidence;
 //  - focal loss γ = 2 (Lin et al. 2017): down-weights the easy examples so the hard pairs (shirt vs T-shirt) count more;
 //  - cosine annealing with warm restarts (Loshchilov & Hutter 2017): the learning rate falls along a cosine and jumps
-//    back up at each restart (T0 = 1 epoch, doubling);
+//    back up at each restart. It is stepped per batch with T0 = half an epoch, doubling (restarts after 0.5 and 1.5
+//    epochs): stepped per epoch with T0 = 1 epoch, the rate would be back at its peak at every epoch start, and a short
+//    run would train exactly like the constant baseline;
 //  - OneCycle (Smith 2018): warm up to a peak, then anneal far below the start, stepped every batch.
 var baseOptimizer = new OptimizerOptions { Kind = OptimizerKind.AdamW, LearningRate = 2e-3, WeightDecay = 1e-4 };
 var constant = new SchedulerOptions { Kind = SchedulerKind.Constant };
+int halfEpoch = Math.Max(1, (int)(train.Count / 128 / 2));
 var runs = new (string Name, LossOptions Loss, SchedulerOptions Scheduler)[]
 {
     ("cross-entropy, constant lr", new LossOptions(), constant),
     ("label smoothing 0.1", new LossOptions { LabelSmoothing = 0.1 }, constant),
     ("focal loss, gamma 2", new LossOptions { Kind = LossKind.Focal, FocalGamma = 2 }, constant),
-    ("cosine warm restarts", new LossOptions(), new SchedulerOptions { Kind = SchedulerKind.CosineWarmRestarts, T0 = 1, TMult = 2, Interval = SchedulerInterval.Epoch }),
+    ("cosine warm restarts", new LossOptions(), new SchedulerOptions { Kind = SchedulerKind.CosineWarmRestarts, T0 = halfEpoch, TMult = 2, Interval = SchedulerInterval.Batch }),
     ("OneCycle", new LossOptions(), new SchedulerOptions { Kind = SchedulerKind.OneCycle, Interval = SchedulerInterval.Batch }),
 };
 

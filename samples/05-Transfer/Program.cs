@@ -1,7 +1,9 @@
 // 05 · Transfer learning with ResNet-18 and ImageNet-style input.
 //
 // Run:   dotnet run -c Release --project samples/05-Transfer [-- --quick] [--weights resnet18.safetensors]
-// Result on the 2-core reference machine: not yet measured.
+// Measured on the 2-core reference machine (2026-11-23, `--quick`: 512 training and 256 test images at 3×64×64, no
+// --weights, so a randomly initialised backbone): 8 s of wall time; head only 17.58%, after one epoch of full
+// fine-tuning 71.88%. With torchvision's ImageNet weights, and the default (2,000 images at 112×112): not yet measured.
 //
 // Read it top to bottom like a notebook. The zoo's `resnet18-imagenet` is torchvision's resnet18, parameter for
 // parameter: 7×7/2 stem, max-pool, 3-channel 224×224 input. That is what lets it load ImageNet weights exported from
