@@ -1,7 +1,11 @@
 // 04 · Losses and schedulers side by side: label smoothing, focal loss, cosine warm restarts, OneCycle.
 //
 // Run:   dotnet run -c Release --project samples/04-LossesAndSchedulers [-- --quick]
-// Result on the 2-core reference machine: not yet measured.
+// Measured on the 2-core reference machine (2026-11-23, `--quick`: 6,000 training images, 2 epochs, 2,000 test images,
+// other jobs sharing the cores): 264 s of wall time. Test accuracy / mean confidence on mistakes: cross-entropy 71.80%
+// / 0.83, label smoothing 71.00% / 0.76, focal 70.15% / 0.64, cosine warm restarts 67.00% / 0.68, OneCycle 68.95% /
+// 0.60. Label smoothing and focal loss do lower the confidence of wrong answers; at two short epochs the schedules that
+// anneal cost accuracy. The full run (60,000 images, 6 epochs): not yet measured.
 //
 // Read it top to bottom like a notebook. One model (the zoo's small CNN), one seed, one data order; each run changes
 // one thing against the baseline (cross-entropy, constant learning rate), so the table at the end compares like with
