@@ -10,6 +10,8 @@ namespace FashionVision.Onnx;
 /// </summary>
 internal sealed class ActivationCalibrator
 {
+    private delegate void Observer(string tensor, ReadOnlySpan<float> values);
+
     private readonly ModelProto _model;
     private readonly IReadOnlyList<string> _tensors;
     private readonly OnnxQuantizationOptions _options;
@@ -91,7 +93,7 @@ internal sealed class ActivationCalibrator
         return ranges;
     }
 
-    private void ForEachBatch(InferenceSession session, string inputName, float[] images, int count, int[] imageShape, Action<string, ReadOnlySpan<float>> observe)
+    private void ForEachBatch(InferenceSession session, string inputName, float[] images, int count, int[] imageShape, Observer observe)
     {
         var perImage = imageShape.Aggregate(1, (p, d) => p * d);
         var names = _tensors.ToArray();
