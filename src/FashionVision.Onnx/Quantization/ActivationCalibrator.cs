@@ -10,8 +10,6 @@ namespace FashionVision.Onnx;
 /// </summary>
 internal sealed class ActivationCalibrator
 {
-    private delegate void Observer(string tensor, ReadOnlySpan<float> values);
-
     private readonly ModelProto _model;
     private readonly IReadOnlyList<string> _tensors;
     private readonly OnnxQuantizationOptions _options;
@@ -93,7 +91,10 @@ internal sealed class ActivationCalibrator
         return ranges;
     }
 
-    private void ForEachBatch(InferenceSession session, string inputName, float[] images, int count, int[] imageShape, Observer observe)
+    /// <summary>Receives one intermediate output of one calibration batch (a delegate type: Action cannot take a span on net8.0).</summary>
+    private delegate void OutputObserver(string name, ReadOnlySpan<float> values);
+
+    private void ForEachBatch(InferenceSession session, string inputName, float[] images, int count, int[] imageShape, OutputObserver observe)
     {
         var perImage = imageShape.Aggregate(1, (p, d) => p * d);
         var names = _tensors.ToArray();

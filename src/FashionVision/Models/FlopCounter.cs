@@ -43,7 +43,7 @@ public static class FlopCounter
 
         long total = 0;
         var removers = new List<Action>();
-        foreach (var (_, module) in model.named_modules())
+        foreach (var module in model.named_modules().Select(m => m.module).Prepend(model))
         {
             switch (module)
             {

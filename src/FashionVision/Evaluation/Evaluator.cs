@@ -1,0 +1,118 @@
+using FashionVision.Data;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace FashionVision.Evaluation;
+
+/// <summary>How <see cref="Evaluator"/> runs.</summary>
+public sealed record EvaluatorOptions
+{
+    /// <summary>Images per batch (default 512).</summary>
+    public int BatchSize { get; init; } = 512;
+
+    /// <summary>The device (default CPU); the model is moved there.</summary>
+    public Device? Device { get; init; }
+
+    /// <summary>The input normalisation the model was trained with (null = inputs in [0, 1]).</summary>
+    public ChannelStatistics? Normalization { get; init; }
+
+    /// <summary>The k of the top-k accuracies to report (default 1, 3 and 5; values ≥ the class count are skipped).</summary>
+    public IReadOnlyList<int> TopK { get; init; } = new[] { 1, 3, 5 };
+
+    /// <summary>Average the probabilities of each image and its horizontal mirror (test-time augmentation; default false).</summary>
+    public bool HorizontalFlipTta { get; init; }
+
+    /// <summary>How many of the most confident mistakes to keep (default 25).</summary>
+    public int MistakeCount { get; init; } = 25;
+}
+
+/// <summary>Evaluates a classifier on a labelled dataset: accuracy, top-k, per-class metrics, confusion matrix, mistakes.</summary>
+public static class Evaluator
+{
+    /// <summary>Evaluates <paramref name="model"/> on <paramref name="dataset"/> (in eval mode, without gradients; the model is left in eval mode).</summary>
+    /// <exception cref="ArgumentException">The dataset is empty, or the model's outputs do not match its class count.</exception>
+    public static EvaluationResult Evaluate(nn.Module<Tensor, Tensor> model, InMemoryDataset dataset, EvaluatorOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(dataset);
+        options ??= new EvaluatorOptions();
+        if (options.BatchSize <= 0)
+            throw new ArgumentOutOfRangeException(nameof(options), options.BatchSize, "EvaluatorOptions.BatchSize must be positive.");
+        if (options.MistakeCount < 0)
+            throw new ArgumentOutOfRangeException(nameof(options), options.MistakeCount, "EvaluatorOptions.MistakeCount cannot be negative.");
+        if (options.TopK.Any(k => k < 1))
+            throw new ArgumentOutOfRangeException(nameof(options), "EvaluatorOptions.TopK values must be at least 1.");
+        if (dataset.Count == 0)
+            throw new ArgumentException($"The dataset '{dataset.Name}' is empty.", nameof(dataset));
+
+        var device = options.Device ?? CPU;
+        model.to(device);
+        model.eval();
+        int k = dataset.NumClasses;
+        using var loader = new DataLoader(dataset, new DataLoaderOptions { BatchSize = options.BatchSize, Shuffle = false, Device = device, Normalization = options.Normalization });
+        using var noGrad = no_grad();
+        using var probabilities = empty(new long[] { dataset.Count, k }, ScalarType.Float32);
+        long offset = 0;
+        foreach (var batch in loader.GetBatches(0))
+        {
+            using var scope = NewDisposeScope();
+            var p = Predict(model, batch.Images, options.HorizontalFlipTta);
+            if (p.dim() != 2 || p.shape[1] != k)
+                throw new ArgumentException($"The model outputs [{string.Join(", ", p.shape)}] but the dataset '{dataset.Name}' has {k} classes.", nameof(model));
+            probabilities.narrow(0, offset, batch.Size).copy_(p.cpu());
+            offset += batch.Size;
+        }
+        return Summarize(probabilities, dataset.Labels.cpu(), dataset.ClassNames, options.TopK, options.MistakeCount);
+    }
+
+    /// <summary>Softmax probabilities of a batch, averaged with the mirrored batch when <paramref name="flipTta"/>.</summary>
+    internal static Tensor Predict(nn.Module<Tensor, Tensor> model, Tensor images, bool flipTta)
+    {
+        using var scope = NewDisposeScope();
+        var p = model.forward(images).softmax(1);
+        if (flipTta)
+            p = p.add(model.forward(images.flip(3)).softmax(1)).mul(0.5);
+        return scope.MoveToOuter(p);
+    }
+
+    /// <summary>Builds the result from probabilities N×K and true labels N (both on the CPU).</summary>
+    public static EvaluationResult Summarize(Tensor probabilities, Tensor labels, IReadOnlyList<string> classNames, IReadOnlyList<int>? topK = null, int mistakeCount = 25)
+    {
+        ArgumentNullException.ThrowIfNull(probabilities);
+        ArgumentNullException.ThrowIfNull(labels);
+        int k = classNames.Count;
+        if (probabilities.dim() != 2 || probabilities.shape[1] != k || labels.dim() != 1 || labels.shape[0] != probabilities.shape[0])
+            throw new ArgumentException($"Probabilities must be N×{k} and labels N.", nameof(probabilities));
+        using var scope = NewDisposeScope();
+        long n = labels.shape[0];
+        var predicted = probabilities.argmax(1);
+        var confusionFlat = labels.mul(k).add(predicted).bincount(null, k * k).to_type(ScalarType.Int64).data<long>().ToArray();
+        var confusion = new long[k, k];
+        for (int i = 0; i < k; i++)
+            for (int j = 0; j < k; j++)
+                confusion[i, j] = confusionFlat[i * k + j];
+
+        var topKAccuracy = new Dictionary<int, double>();
+        foreach (int kk in (topK ?? new[] { 1, 3, 5 }).Distinct().Where(x => x <= k).OrderBy(x => x))
+        {
+            var top = probabilities.topk(kk, 1).indexes;
+            topKAccuracy[kk] = top.eq(labels.unsqueeze(1)).any(1).sum().item<long>() / (double)n;
+        }
+        double loss = -probabilities.gather(1, labels.unsqueeze(1)).clamp_min(1e-12).log().mean().item<float>();
+
+        var wrong = predicted.ne(labels).nonzero().flatten();
+        var mistakes = new List<Mistake>();
+        if (wrong.shape[0] > 0 && mistakeCount > 0)
+        {
+            var confidence = probabilities.index_select(0, wrong).max(1).values;
+            var order = confidence.argsort(descending: true).narrow(0, 0, Math.Min(mistakeCount, wrong.shape[0]));
+            var idx = wrong.index_select(0, order).data<long>().ToArray();
+            var conf = confidence.index_select(0, order).data<float>().ToArray();
+            var truth = labels.index_select(0, wrong.index_select(0, order)).data<long>().ToArray();
+            var pred = predicted.index_select(0, wrong.index_select(0, order)).data<long>().ToArray();
+            for (int i = 0; i < idx.Length; i++)
+                mistakes.Add(new Mistake(idx[i], (int)truth[i], (int)pred[i], conf[i]));
+        }
+        return new EvaluationResult(confusion, classNames, topKAccuracy, loss, mistakes);
+    }
+}

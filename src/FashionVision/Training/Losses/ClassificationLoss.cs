@@ -1,0 +1,79 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace FashionVision.Training;
+
+/// <summary>
+/// A loss over logits N×K and targets that are either class indices (int64, N) or soft targets (float, N×K, rows summing
+/// to 1, as CutMix and Mixup produce them). Returns a scalar: the mean over the batch.
+/// </summary>
+public abstract class ClassificationLoss
+{
+    /// <summary>Computes the loss.</summary>
+    /// <param name="logits">Raw model outputs N×K.</param>
+    /// <param name="targets">Class indices (int64, N) or soft targets (floating point, N×K).</param>
+    /// <returns>A scalar tensor.</returns>
+    public Tensor Forward(Tensor logits, Tensor targets)
+    {
+        CheckShapes(logits, targets);
+        return Compute(logits, targets);
+    }
+
+    /// <summary>Computes the loss on checked inputs.</summary>
+    protected abstract Tensor Compute(Tensor logits, Tensor targets);
+
+    /// <summary>A readable one-line description, e.g. <c>CrossEntropy(label_smoothing=0.1)</c>.</summary>
+    public abstract string Describe();
+
+    /// <inheritdoc />
+    public override string ToString() => Describe();
+
+    /// <summary>True when <paramref name="targets"/> are soft (a floating-point N×K tensor).</summary>
+    protected static bool IsSoft(Tensor targets) => targets.dim() == 2 && targets.is_floating_point();
+
+    /// <summary>Turns hard targets into one-hot rows of <paramref name="logits"/>' dtype; leaves soft ones as they are.</summary>
+    protected static Tensor ToSoft(Tensor logits, Tensor targets) =>
+        IsSoft(targets) ? targets.to_type(logits.dtype) : nn.functional.one_hot(targets, logits.shape[1]).to_type(logits.dtype);
+
+    /// <summary>Throws when logits and targets do not fit together.</summary>
+    protected static void CheckShapes(Tensor logits, Tensor targets)
+    {
+        ArgumentNullException.ThrowIfNull(logits);
+        ArgumentNullException.ThrowIfNull(targets);
+        if (logits.dim() != 2)
+            throw new ArgumentException($"Logits must be N×K; got [{string.Join(", ", logits.shape)}].", nameof(logits));
+        if (IsSoft(targets))
+        {
+            if (targets.shape[0] != logits.shape[0] || targets.shape[1] != logits.shape[1])
+                throw new ArgumentException($"Soft targets [{string.Join(", ", targets.shape)}] do not match logits [{string.Join(", ", logits.shape)}].", nameof(targets));
+        }
+        else if (targets.dim() != 1 || targets.dtype != ScalarType.Int64 || targets.shape[0] != logits.shape[0])
+        {
+            throw new ArgumentException(
+                $"Targets must be int64 class indices (N) or floating-point soft targets (N×K) for logits [{string.Join(", ", logits.shape)}]; got {targets.dtype} [{string.Join(", ", targets.shape)}].",
+                nameof(targets));
+        }
+    }
+
+    /// <summary>Validates per-class weights: one finite, non-negative value per class.</summary>
+    internal static float[]? CheckClassWeights(float[]? weights, string paramName)
+    {
+        if (weights is null)
+            return null;
+        if (weights.Length == 0 || weights.Any(w => !float.IsFinite(w) || w < 0))
+            throw new ArgumentException("Class weights must be finite and non-negative, one per class.", paramName);
+        return (float[])weights.Clone();
+    }
+
+    /// <summary>The class weights as a tensor on <paramref name="logits"/>' device, checked against the class count.</summary>
+    internal static Tensor? WeightTensor(float[]? weights, Tensor logits)
+    {
+        if (weights is null)
+            return null;
+        if (weights.Length != logits.shape[1])
+            throw new ArgumentException($"{weights.Length} class weights given for {logits.shape[1]} classes.", "weights");
+        return tensor(weights, dtype: logits.dtype, device: logits.device);
+    }
+
+    internal static string Format(double value) => value.ToString("0.####", System.Globalization.CultureInfo.InvariantCulture);
+}

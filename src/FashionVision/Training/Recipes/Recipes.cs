@@ -1,0 +1,109 @@
+using FashionVision.Models;
+
+namespace FashionVision.Training;
+
+/// <summary>A measured training recipe: how to build the model, the trainer options, and how to evaluate.</summary>
+/// <param name="Name">A short name (e.g. <c>fashion-mnist-fast</c>).</param>
+/// <param name="Dataset">The dataset it is for (<c>fashion-mnist</c> or <c>mnist</c>).</param>
+/// <param name="Description">What it does and what it reached (see docs/recipes.md for the measurements).</param>
+/// <param name="CreateModel">Builds the model for (input channels, class count) from the zoo, seeded with the recipe's seed.</param>
+/// <param name="Options">The trainer options (seed, epochs, optimizer, schedule, loss, …).</param>
+/// <param name="HorizontalFlipTta">Whether evaluation averages each image with its mirror.</param>
+/// <param name="TargetAccuracy">The test accuracy the recipe is meant to reach, in [0, 1].</param>
+public sealed record Recipe(
+    string Name,
+    string Dataset,
+    string Description,
+    Func<int, int, ImageClassifier> CreateModel,
+    TrainerOptions Options,
+    bool HorizontalFlipTta,
+    double TargetAccuracy);
+
+/// <summary>The library's measured recipes, as API so apps and the CLI can run them (results: docs/recipes.md).</summary>
+public static class Recipes
+{
+    /// <summary>The zoo name of <see cref="FastCnn"/>.</summary>
+    public const string FastCnnName = "fast-cnn";
+
+    private static readonly object Gate = new();
+
+    /// <summary>Registers <see cref="FastCnn"/> in the <see cref="ModelZoo"/> as <c>fast-cnn</c> (once; later calls do nothing).</summary>
+    /// <remarks><see cref="ModelOptions.Width"/> multiplies the base width 16; <see cref="ModelOptions.DropRate"/> defaults to 0.1.</remarks>
+    public static void RegisterModels()
+    {
+        lock (Gate)
+        {
+            if (ModelZoo.Contains(FastCnnName))
+                return;
+            ModelZoo.Register(FastCnnName,
+                o => new FastCnn(o.InputChannels, o.NumClasses, width: Math.Max(1, (int)Math.Round(16 * (o.Width ?? 1.0))), dropRate: o.DropRate ?? 0.1),
+                "Compute-efficient residual CNN of the fast recipes: conv w @28, conv 2w + pool, residual 2w @14, conv 4w + pool, residual 4w @7, avg+max pooling, linear (w = 16·Width).",
+                "this library's fashion-mnist-fast recipe (docs/recipes.md)");
+        }
+    }
+
+    private static ImageClassifier CreateFastCnn(int channels, int classes, long seed)
+    {
+        RegisterModels();
+        return ModelZoo.Create(FastCnnName, new ModelOptions { InputChannels = channels, NumClasses = classes, Seed = seed });
+    }
+
+    /// <summary>All recipes by name.</summary>
+    public static IReadOnlyList<Recipe> All => new[] { FashionMnistFast(), MnistDigits() };
+
+    /// <summary>Finds a recipe by name (case-insensitive).</summary>
+    /// <exception cref="ArgumentException">No recipe has that name (the message lists the names).</exception>
+    public static Recipe Get(string name)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        return All.FirstOrDefault(r => string.Equals(r.Name, name, StringComparison.OrdinalIgnoreCase))
+               ?? throw new ArgumentException($"Unknown recipe '{name}'. Known recipes: {string.Join(", ", All.Select(r => r.Name))}.", nameof(name));
+    }
+
+    /// <summary>
+    /// Fashion-MNIST, fast: <see cref="FastCnn"/> (width 16), 5 epochs of batch 128 with AdamW under a per-batch
+    /// OneCycle schedule, label smoothing 0.1, inputs normalised with the training statistics, and horizontal-flip
+    /// test-time augmentation. Target ≥ 93.0% test accuracy in ≤ 5 minutes on two CPU cores.
+    /// </summary>
+    /// <param name="seed">The seed of the run.</param>
+    public static Recipe FashionMnistFast(long seed = 0) => new(
+        "fashion-mnist-fast",
+        "fashion-mnist",
+        "FastCnn(width 16), 5 epochs, batch 128, AdamW (lr 4e-3, weight decay 0.05 off BN/bias), OneCycle per batch, label smoothing 0.1, flip TTA.",
+        (channels, classes) => CreateFastCnn(channels, classes, seed),
+        new TrainerOptions
+        {
+            Epochs = 5,
+            BatchSize = 128,
+            Seed = seed,
+            Optimizer = new OptimizerOptions { Kind = OptimizerKind.AdamW, LearningRate = 4e-3, WeightDecay = 0.05 },
+            Scheduler = new SchedulerOptions { Kind = SchedulerKind.OneCycle, Interval = SchedulerInterval.Batch, PctStart = 0.25 },
+            Loss = new LossOptions { LabelSmoothing = 0.1 },
+            ModelName = FastCnnName,
+        },
+        HorizontalFlipTta: true,
+        TargetAccuracy: 0.930);
+
+    /// <summary>
+    /// MNIST digits: <see cref="FastCnn"/> (width 16), 6 epochs of batch 128 with AdamW under a per-batch OneCycle schedule
+    /// and label smoothing 0.1. Target ≥ 99.5% test accuracy. No flip augmentation: mirrored digits are other glyphs.
+    /// </summary>
+    /// <param name="seed">The seed of the run.</param>
+    public static Recipe MnistDigits(long seed = 0) => new(
+        "mnist",
+        "mnist",
+        "FastCnn(width 16), 6 epochs, batch 128, AdamW (lr 4e-3, weight decay 0.05 off BN/bias), OneCycle per batch, label smoothing 0.1.",
+        (channels, classes) => CreateFastCnn(channels, classes, seed),
+        new TrainerOptions
+        {
+            Epochs = 6,
+            BatchSize = 128,
+            Seed = seed,
+            Optimizer = new OptimizerOptions { Kind = OptimizerKind.AdamW, LearningRate = 4e-3, WeightDecay = 0.05 },
+            Scheduler = new SchedulerOptions { Kind = SchedulerKind.OneCycle, Interval = SchedulerInterval.Batch, PctStart = 0.25 },
+            Loss = new LossOptions { LabelSmoothing = 0.1 },
+            ModelName = FastCnnName,
+        },
+        HorizontalFlipTta: false,
+        TargetAccuracy: 0.995);
+}

@@ -1,0 +1,88 @@
+using FashionVision.Models;
+
+namespace FashionVision.Tests.Models;
+
+/// <summary>
+/// Exact parameter counts. Published figures where they exist (torchvision's resnet18, the CIFAR ResNet-18, LeNet-5, WRN);
+/// for our own layouts the count derived by hand from the architecture definition, with the derivation.
+/// </summary>
+public class ParameterCountTests
+{
+    private static long Count(string name, ModelOptions? options = null)
+    {
+        using var model = ModelZoo.Create(name, options);
+        return model.parameters().Sum(p => p.numel());
+    }
+
+    [Test]
+    public void TorchvisionResNet18HasItsPublishedCount()
+    {
+        // torchvision.models.resnet18() (1000 classes): 11,689,512 parameters.
+        Assert.That(Count("resnet18-imagenet"), Is.EqualTo(11_689_512));
+    }
+
+    [Test]
+    public void NativeResNet18()
+    {
+        // The CIFAR-style ResNet-18 (3×3 stem, 3 channels, 10 classes) is the often-quoted 11,173,962. From torchvision's count:
+        // 11,689,512 − conv1 7×7×3×64 (9,408) + 3×3×3×64 (1,728) − fc 512×1000+1000 (513,000) + 512×10+10 (5,130) = 11,173,962.
+        Assert.That(Count("resnet18", new ModelOptions { InputChannels = 3 }), Is.EqualTo(11_173_962));
+        // One input channel: 2 × 576 fewer stem weights.
+        Assert.That(Count("resnet18"), Is.EqualTo(11_172_810));
+    }
+
+    [Test]
+    public void AttentionResNets()
+    {
+        // SE per block of C channels, hidden h = C/16, 1×1 convs with bias: C·h + h + h·C + C.
+        // C=64: 580, 128: 2,184, 256: 8,464, 512: 33,312; two blocks per stage → 89,080.
+        Assert.That(Count("se-resnet18"), Is.EqualTo(11_172_810 + 89_080));
+        // CBAM: the same channel gate plus a spatial gate per block, conv 2×7×7 (98) + BatchNorm(1) (2) → 8 × 100 = 800.
+        Assert.That(Count("cbam-resnet18"), Is.EqualTo(11_172_810 + 89_080 + 800));
+    }
+
+    [Test]
+    public void LeNet5HasTheClassicModernCount()
+    {
+        // conv 1→6 5×5: 156; conv 6→16 5×5: 2,416; fc 400→120: 48,120; 120→84: 10,164; 84→10: 850. Total 61,706.
+        Assert.That(Count("lenet5"), Is.EqualTo(61_706));
+    }
+
+    [Test]
+    public void WideResNets()
+    {
+        // WRN-28-10 with 3 input channels and 10 classes (CIFAR-10), as in the paper's "36.5M": stem 3·16·9 = 432;
+        // stage 1 (16→160, 4 blocks): 256,352 + 3 × 461,440 = 1,640,672; stage 2 (160→320): 1,434,560 + 3 × 1,844,480 =
+        // 6,968,000; stage 3 (320→640): 5,736,320 + 3 × 7,375,360 = 27,862,400; final BN 1,280; fc 6,410 → 36,479,194.
+        Assert.That(Count("wrn-28-10", new ModelOptions { InputChannels = 3 }), Is.EqualTo(36_479_194));
+        // WRN-16-4 ("2.7M"): 432 + 121,248 + 525,184 + 2,098,944 + 512 + 2,570 = 2,748,890.
+        Assert.That(Count("wrn-16-4", new ModelOptions { InputChannels = 3 }), Is.EqualTo(2_748_890));
+        // One input channel: 2 × 16 × 9 = 288 fewer stem weights.
+        Assert.That(Count("wrn-16-4"), Is.EqualTo(2_748_890 - 288));
+    }
+
+    [Test]
+    public void SmallCnn()
+    {
+        // convs without bias + BatchNorm: 288 + 64, 9,216 + 64, 18,432 + 128, 36,864 + 128; fc 64→128: 8,320; 128→10: 1,290.
+        Assert.That(Count("small-cnn"), Is.EqualTo(74_794));
+    }
+
+    [Test]
+    public void VggCnn()
+    {
+        // 576 + 128, 36,864 + 128, 73,728 + 256, 147,456 + 256, 294,912 + 512, 589,824 + 512; fc 256→10: 2,570.
+        Assert.That(Count("vgg-cnn"), Is.EqualTo(1_147_722));
+    }
+
+    [Test]
+    public void MobileNet()
+    {
+        // stem 288 + 64; blocks (dw in·9 + BN 2·in + pw in·out + BN 2·out): 2,528, 9,152, 18,048, 34,688, 68,864, 134,912,
+        // 268,800; fc 512→10: 5,130. Total 542,474.
+        Assert.That(Count("mobilenet"), Is.EqualTo(542_474));
+        // A depthwise-separable block needs far fewer weights than the full 3×3 convolution it replaces.
+        using var block = new DepthwiseSeparableConv(256, 512);
+        Assert.That(block.parameters().Sum(p => p.numel()), Is.EqualTo(2_304 + 512 + 131_072 + 1_024));
+    }
+}

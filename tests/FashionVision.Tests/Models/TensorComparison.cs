@@ -1,0 +1,9 @@
+namespace FashionVision.Tests.Models;
+
+/// <summary>Exact tensor comparison (TorchSharp's <c>equal</c> is element-wise and returns a tensor).</summary>
+internal static class TensorComparison
+{
+    /// <summary>Same dtype, same shape, every element equal.</summary>
+    public static bool Identical(this Tensor actual, Tensor expected) =>
+        actual.dtype == expected.dtype && actual.shape.SequenceEqual(expected.shape) && actual.eq(expected).all().item<bool>();
+}
