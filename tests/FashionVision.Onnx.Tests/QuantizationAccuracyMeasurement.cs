@@ -13,8 +13,8 @@ namespace FashionVision.Onnx.Tests;
 [Category("Measurement")]
 public class QuantizationAccuracyMeasurement
 {
-    [TestCase("small-cnn", 900, 64)]
-    [TestCase("resnet18", 200, 32)]
+    [TestCase("small-cnn", 400, 64)]
+    [TestCase("resnet18", 100, 32)]
     public void Int8AccuracyDropOnTheFullTestSet(string name, int steps, int batchSize)
     {
         set_num_threads(Environment.ProcessorCount);

@@ -211,20 +211,21 @@ public static class OnnxQuantizer
                 var (min, max) = ranges[_rangeSource[tensor]];
                 var (scale, zeroPoint) = ActivationParameters(min, max);
                 var scaleName = tensor + "_scale";
-                var zeroPointName = tensor + "_zero_point";
+                var zeroPointName = tensor + "_zp";
                 graph.Initializer.Add(Scalar(scaleName, scale));
                 graph.Initializer.Add(ZeroPoint(zeroPointName, zeroPoint));
                 activationParams[tensor] = (scale, scaleName, zeroPointName);
             }
 
-            string Dequantized(string tensor) => activationParams.ContainsKey(tensor) ? tensor + "_dequantized" : tensor;
+            // Activation pairs get short names and no node names: there is one pair per activation and the file stays small.
+            string Dequantized(string tensor) => activationParams.ContainsKey(tensor) ? tensor + "_dq" : tensor;
 
             void EmitQdq(string tensor)
             {
                 var (_, scaleName, zeroPointName) = activationParams[tensor];
                 var source = _foldedRelu.GetValueOrDefault(tensor, tensor);
-                graph.Node.Add(Node("QuantizeLinear", tensor + "_QuantizeLinear", [source, scaleName, zeroPointName], tensor + "_quantized"));
-                graph.Node.Add(Node("DequantizeLinear", tensor + "_DequantizeLinear", [tensor + "_quantized", scaleName, zeroPointName], tensor + "_dequantized"));
+                graph.Node.Add(Node("QuantizeLinear", null, [source, scaleName, zeroPointName], tensor + "_q"));
+                graph.Node.Add(Node("DequantizeLinear", null, [tensor + "_q", scaleName, zeroPointName], tensor + "_dq"));
             }
 
             var inputName = graph.Input[0].Name;
@@ -311,8 +312,8 @@ public static class OnnxQuantizer
             var biasName = original.Input[2];
             graph.Initializer.Add(Raw(biasName + "_quantized", DataType.Int32, [channels], MemoryMarshal.AsBytes(biasQuantized.AsSpan())));
             graph.Initializer.Add(Raw(biasName + "_scale", DataType.Float, [channels], MemoryMarshal.AsBytes(biasScales.AsSpan())));
-            graph.Initializer.Add(Raw(biasName + "_zero_point", DataType.Int32, [channels], new byte[channels * 4]));
-            graph.Node.Add(Node("DequantizeLinear", biasName + "_DequantizeLinear", [biasName + "_quantized", biasName + "_scale", biasName + "_zero_point"],
+            // No zero point: DequantizeLinear then takes 0 of the input's type (int32).
+            graph.Node.Add(Node("DequantizeLinear", biasName + "_DequantizeLinear", [biasName + "_quantized", biasName + "_scale"],
                 biasName + "_dequantized", OnnxAttribute.Int("axis", 0).Proto));
             node.Input[2] = biasName + "_dequantized";
             replacedWeights.Add(biasName);
@@ -360,9 +361,10 @@ public static class OnnxQuantizer
         return tensor;
     }
 
-    private static NodeProto Node(string opType, string name, string[] inputs, string output, params AttributeProto[] attributes)
+    private static NodeProto Node(string opType, string? name, string[] inputs, string output, params AttributeProto[] attributes)
     {
-        var node = new NodeProto { OpType = opType, Name = name };
+        var node = new NodeProto { OpType = opType };
+        if (name is not null) node.Name = name;
         node.Input.AddRange(inputs);
         node.Output.Add(output);
         node.Attribute.AddRange(attributes);

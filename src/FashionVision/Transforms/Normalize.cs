@@ -45,9 +45,9 @@ public sealed class Normalize : BatchTransform
     /// <param name="images">Images N×C×H×W, uint8 or float.</param>
     public static Normalize FromImages(Tensor images)
     {
-        var (mean, std) = TransformFunctional.ChannelMeanStd(images);
+        var statistics = ChannelStatistics.Compute(images);
         // A constant channel has no spread; dividing by 1 keeps it finite.
-        return new Normalize(mean, std.Select(s => s > 0 ? s : 1f).ToArray());
+        return new Normalize(statistics.Mean, statistics.Std.Select(s => s > 0 ? s : 1f).ToArray());
     }
 
     /// <summary>Builds the transform from statistics the data layer computed (e.g. <see cref="InMemoryDataset.ComputeStatistics"/>).</summary>

@@ -105,36 +105,4 @@ public static partial class TransformFunctional
         var s = tensor(std.ToArray(), device: images.device).to(images.dtype).view(1, -1, 1, 1);
         return scope.MoveToOuter((images - m).div_(s));
     }
-
-    /// <summary>
-    /// Per-channel mean and standard deviation (population) of images N×C×H×W; uint8 images are scaled to [0, 1] first, so the
-    /// figures suit float batches made from them. Computed in float64 in chunks, so 60,000 images need no large temporary.
-    /// </summary>
-    /// <param name="images">Images N×C×H×W, uint8 or float.</param>
-    /// <returns>The means and standard deviations, one per channel.</returns>
-    public static (float[] Mean, float[] Std) ChannelMeanStd(Tensor images)
-    {
-        ArgumentNullException.ThrowIfNull(images);
-        if (images.dim() != 4)
-            throw new ArgumentException($"Images must be a 4-D tensor N×C×H×W; got shape [{string.Join(", ", images.shape)}].", nameof(images));
-        if (images.shape[0] == 0 || images.shape[2] * images.shape[3] == 0)
-            throw new ArgumentException("Images must hold at least one pixel per channel.", nameof(images));
-        using var scope = NewDisposeScope();
-        long n = images.shape[0], c = images.shape[1];
-        double scale = images.dtype == ScalarType.Byte ? 1.0 / 255 : 1.0;
-        var sum = zeros(c, ScalarType.Float64);
-        var sumSquares = zeros(c, ScalarType.Float64);
-        const long chunk = 4096;
-        for (long start = 0; start < n; start += chunk)
-        {
-            using var inner = NewDisposeScope();
-            var part = images.narrow(0, start, Math.Min(chunk, n - start)).to(ScalarType.Float64).cpu().mul_(scale);
-            sum.add_(part.sum(new long[] { 0, 2, 3 }));
-            sumSquares.add_(part.square().sum(new long[] { 0, 2, 3 }));
-        }
-        double count = (double)n * images.shape[2] * images.shape[3];
-        var mean = sum / count;
-        var variance = (sumSquares / count - mean.square()).clamp_min(0);
-        return (mean.to(ScalarType.Float32).data<float>().ToArray(), variance.sqrt().to(ScalarType.Float32).data<float>().ToArray());
-    }
 }

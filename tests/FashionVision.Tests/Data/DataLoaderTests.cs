@@ -50,9 +50,11 @@ public class DataLoaderTests
             return loader.GetBatches(epoch).SelectMany(b => b.Indices.data<long>().ToArray()).ToArray();
         }
 
-        Assert.That(Order(5, 2), Is.EqualTo(Order(5, 2)));
-        Assert.That(Order(5, 2), Is.Not.EqualTo(Order(5, 3)));
-        Assert.That(Order(5, 2), Is.Not.EqualTo(Order(6, 2)));
+        var reference = Order(5, 2);
+        var again = Order(5, 2);
+        Assert.That(again, Is.EqualTo(reference));
+        Assert.That(Order(5, 3), Is.Not.EqualTo(reference));
+        Assert.That(Order(6, 2), Is.Not.EqualTo(reference));
     }
 
     [Test]
