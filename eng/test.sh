@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Builds the solution, runs every test project, and prints the totals alone on the last line: "N passed, N failed".
-# Installs the real datasets first (eng/get-data.sh is idempotent).
+# Installs the real datasets first (eng/setup.sh is idempotent).
 set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
-bash eng/get-data.sh || exit 1
+bash eng/setup.sh || exit 1
 
 results="$root/artifacts/test-results"
 rm -rf "$results"

@@ -115,6 +115,7 @@ public class ModelBenchmarks
     {
         public ThroughputConfig()
         {
+            AddColumn(new ThroughputColumn(ThroughputColumn.Kind.Parameters));
             AddColumn(new ThroughputColumn(ThroughputColumn.Kind.FlopsPerImage));
             AddColumn(new ThroughputColumn(ThroughputColumn.Kind.ImagesPerSecond));
             AddColumn(new ThroughputColumn(ThroughputColumn.Kind.GflopsPerSecond));
@@ -127,13 +128,14 @@ public class ModelBenchmarks
         private static readonly ConcurrentDictionary<string, long> Flops = new();
         private readonly Kind _kind;
 
-        public enum Kind { FlopsPerImage, ImagesPerSecond, GflopsPerSecond }
+        public enum Kind { Parameters, FlopsPerImage, ImagesPerSecond, GflopsPerSecond }
 
         public ThroughputColumn(Kind kind) => _kind = kind;
 
         public string Id => nameof(ThroughputColumn) + _kind;
         public string ColumnName => _kind switch
         {
+            Kind.Parameters => "params",
             Kind.FlopsPerImage => "MFLOP/image",
             Kind.ImagesPerSecond => "images/s",
             _ => "GFLOP/s",
@@ -145,6 +147,7 @@ public class ModelBenchmarks
         public UnitType UnitType => UnitType.Dimensionless;
         public string Legend => _kind switch
         {
+            Kind.Parameters => "Learnable parameters (ModelZoo.Describe)",
             Kind.FlopsPerImage => "Forward FLOPs per image computed by FlopCounter (2 × Conv2d/Linear multiply-adds), in millions",
             Kind.ImagesPerSecond => "Images per second: batch / mean time",
             _ => "Achieved GFLOP/s: FLOPs per image × batch / mean time, forward+backward counted as 3 × forward",
@@ -156,6 +159,8 @@ public class ModelBenchmarks
         public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
         {
             string model = (string)benchmarkCase.Parameters["Model"];
+            if (_kind == Kind.Parameters)
+                return ModelZoo.Describe(model).ParameterCount.ToString("N0");
             long flops = Flops.GetOrAdd(model, name =>
             {
                 using var instance = ModelZoo.Create(name, ModelZoo.DefaultOptions(name));

@@ -60,20 +60,17 @@ public abstract class ImageClassifier : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>
-    /// Replaces the registered submodule <paramref name="name"/> with <paramref name="module"/> (disposing the old one),
-    /// keeping its state-dict name. Derived classes call it from <see cref="ResetClassifier"/>.
+    /// Replaces the registered submodule <paramref name="name"/> with <paramref name="module"/>, keeping its state-dict name.
+    /// Derived classes call it from <see cref="ResetClassifier"/>. The old module is not disposed (an optimizer or a caller may
+    /// still hold its parameters); it is freed when no longer referenced.
     /// </summary>
     /// <param name="name">The name the submodule was registered under (its field name).</param>
     /// <param name="module">The new submodule.</param>
     protected void ReplaceSubmodule(string name, nn.Module module)
     {
         ArgumentNullException.ThrowIfNull(module);
-        if (_internal_submodules.TryGetValue(name, out var old))
-        {
+        if (_internal_submodules.ContainsKey(name))
             _internal_submodules.Remove(name);
-            if (!ReferenceEquals(old, module))
-                old.Dispose();
-        }
         register_module(name, module);
     }
 

@@ -154,6 +154,9 @@ public static partial class ModelZoo
         });
     }
 
+    /// <summary>Describes every registered model with its default options, in the order of <see cref="Names"/> (the zoo's table).</summary>
+    public static IReadOnlyList<ModelInfo> DescribeAll() => Names.Select(name => Describe(name)).ToList();
+
     /// <summary>Registers a model so that <see cref="Create"/>, <see cref="Describe"/> and <see cref="Names"/> know it.</summary>
     /// <param name="name">Lower-case, hyphenated name (letters, digits and single hyphens), not yet registered.</param>
     /// <param name="factory">Builds the model from the resolved options; it must honour InputChannels and NumClasses.</param>

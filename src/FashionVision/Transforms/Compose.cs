@@ -4,9 +4,11 @@ using static TorchSharp.torch;
 namespace FashionVision.Transforms;
 
 /// <summary>
-/// Runs transforms in order. Consecutive affine transforms (flips, <see cref="RandomRotation"/>, <see cref="RandomAffine"/>) are
-/// fused: their per-sample maps are multiplied and the batch is resampled once, which is faster and blurs less than resampling
-/// after each; the random draws are the same as unfused.
+/// Runs transforms in order. Consecutive affine transforms (flips, <see cref="RandomRotation"/>, <see cref="RandomAffine"/>),
+/// and an <see cref="ElasticDistortion"/> right after them, are fused: their per-sample maps are combined into one sampling grid
+/// and the batch is resampled once, which is faster and blurs less than resampling after each. The random draws are the same as
+/// unfused; the results differ only by that saved interpolation (and by content that a separate step would have cut off at the
+/// border and a later step would have brought back).
 /// </summary>
 public sealed class Compose : BatchTransform
 {
@@ -37,25 +39,36 @@ public sealed class Compose : BatchTransform
         var current = (images, targets);
         for (int i = 0; i < _transforms.Length;)
         {
-            int end = FuseAffine ? FusibleRunEnd(i) : i + 1;
-            current = end - i > 1
-                ? (ApplyFused(i, end, current.images, generator), current.targets)
-                : _transforms[i].Apply(current.images, current.targets, generator);
-            i = end;
+            int end = FuseAffine ? AffineRunEnd(i) : i;
+            var elastic = end > i && end < _transforms.Length && _transforms[end] is ElasticDistortion { IsIdentity: false } e &&
+                          (FillOf(i, end) is not { } fill || fill == e.Fill)
+                ? e
+                : null;
+            if (end - i > 1 || (end - i == 1 && elastic is not null))
+            {
+                current = (ApplyFused(i, end, elastic, current.images, generator), current.targets);
+                i = elastic is null ? end : end + 1;
+            }
+            else
+            {
+                current = _transforms[i].Apply(current.images, current.targets, generator);
+                i++;
+            }
         }
         return current;
     }
 
-    /// <summary>The end (exclusive) of the run of fusible affine transforms that starts at <paramref name="start"/>.</summary>
-    private int FusibleRunEnd(int start)
+    /// <summary>
+    /// The end (exclusive) of the run of fusible affine transforms that starts at <paramref name="start"/>: consecutive, not
+    /// disabled, with one fill value. Equals <paramref name="start"/> when the transform there is not one.
+    /// </summary>
+    private int AffineRunEnd(int start)
     {
         double? fill = null;
         int end = start;
         for (; end < _transforms.Length; end++)
         {
-            if (_transforms[end] is not IAffineBatchTransform affine)
-                break;
-            if (_transforms[end] is BatchTransform { IsIdentity: true })
+            if (_transforms[end] is not IAffineBatchTransform affine || _transforms[end] is BatchTransform { IsIdentity: true })
                 break;
             if (affine.Fill is { } f)
             {
@@ -64,25 +77,47 @@ public sealed class Compose : BatchTransform
                 fill = f;
             }
         }
-        return Math.Max(end, start + 1);
+        return end;
     }
 
-    private Tensor ApplyFused(int start, int end, Tensor images, Generator generator)
+    /// <summary>The common fill of the affine run [start, end), or null when none of them reads outside the image.</summary>
+    private double? FillOf(int start, int end)
+    {
+        double? fill = null;
+        for (int i = start; i < end; i++)
+            fill = ((IAffineBatchTransform)_transforms[i]).Fill ?? fill;
+        return fill;
+    }
+
+    /// <summary>
+    /// Applies the affine run [start, end) and then, if given, the elastic distortion, with one grid: output pixel p reads the
+    /// input at A(p + d(p)), where A is the product of the run's maps and d the elastic displacement.
+    /// </summary>
+    private Tensor ApplyFused(int start, int end, ElasticDistortion? elastic, Tensor images, Generator generator)
     {
         long[] shape = images.shape;
-        Tensor? total = null;
-        double fill = 0;
-        for (int i = start; i < end; i++)
+        long n = shape[0], h = shape[2], w = shape[3];
+        var total = ((IAffineBatchTransform)_transforms[start]).DrawMatrices(shape, generator);
+        for (int i = start + 1; i < end; i++)
+            total = AffineMath.Compose(total, ((IAffineBatchTransform)_transforms[i]).DrawMatrices(shape, generator));
+        var changed = tensor(AffineMath.NonIdentity(total)).to(images.device);
+        var theta = tensor(AffineMath.SamplingTheta(total, h, w), new[] { n, 2, 3 }).to(images.dtype, images.device);
+        var planes = TransformFunctional.AffineGridPlanes(theta, h, w);
+        double fill = FillOf(start, end) ?? elastic?.Fill ?? 0;
+        if (elastic is not null)
         {
-            var affine = (IAffineBatchTransform)_transforms[i];
-            fill = affine.Fill ?? fill;
-            var matrices = affine.DrawMatrices(shape, generator);
-            total = total is null ? matrices : TransformFunctional.ComposeMatrices(total, matrices);
+            var (applied, noise) = elastic.Draw(shape, generator);
+            applied = applied.to(images.device);
+            var displacement = elastic.Displacement(noise.to(images.device).to(images.dtype), h, w);
+            displacement.mul_(applied.to(images.dtype).view(-1, 1, 1, 1));
+            // The displacement in normalized units, mapped through each sample's linear part of theta.
+            var dx = displacement[.., 0] * (2.0 / w);
+            var dy = displacement[.., 1] * (2.0 / h);
+            var t = theta.view(n, 6, 1, 1);
+            planes = planes + stack(new[] { t[.., 0] * dx + t[.., 1] * dy, t[.., 3] * dx + t[.., 4] * dy }, 1);
+            changed = changed.logical_or(applied);
         }
-        var forward = total!.to(images.device);
-        var identity = TransformFunctional.IdentityMatrix(shape[0], forward.dtype, forward.device);
-        var changed = forward.ne(identity).flatten(1).any(1);
-        var warped = TransformFunctional.AffineWarp(images, forward, fill);
+        var warped = TransformFunctional.Warp(images, planes.permute(0, 2, 3, 1), fill);
         return where(changed.view(-1, 1, 1, 1), warped, images);
     }
 

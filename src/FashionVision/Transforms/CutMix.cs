@@ -21,10 +21,33 @@ public sealed class CutMix : MixingTransform
     /// <inheritdoc />
     protected override Tensor? DrawParameters(long[] shape, Generator generator)
     {
-        using var scope = NewDisposeScope();
-        var lambda = TransformFunctional.SampleBeta(shape[0], Alpha, generator);
-        var centre = rand(new[] { shape[0], 2 }, generator: generator);
-        return scope.MoveToOuter(cat(new[] { lambda.view(-1, 1), centre }, 1));
+        long n = shape[0], h = shape[2], w = shape[3];
+        float[] lambda, centre;
+        using (var drawn = TransformFunctional.SampleBeta(n, Alpha, generator))
+            lambda = drawn.data<float>().ToArray();
+        using (var drawn = rand(new[] { n, 2 }, generator: generator))
+            centre = drawn.data<float>().ToArray();
+        // The boxes of TransformFunctional.CutMixBoxes, computed on the few scalars in C#; they travel as row/column indicators
+        // followed by the kept (unpasted) fraction: N × (H + W + 1).
+        var boxes = new float[n * 4];
+        var parameters = new float[n * (h + w + 1)];
+        for (long i = 0; i < n; i++)
+        {
+            double cut = Math.Sqrt(Math.Clamp(1 - lambda[i], 0, 1));
+            double halfH = Math.Floor(cut * h) / 2, halfW = Math.Floor(cut * w) / 2;
+            double cy = Math.Floor(centre[i * 2] * h), cx = Math.Floor(centre[i * 2 + 1] * w);
+            double top = Math.Clamp(Math.Floor(cy - halfH), 0, h), bottom = Math.Clamp(Math.Floor(cy + halfH), 0, h);
+            double left = Math.Clamp(Math.Floor(cx - halfW), 0, w), right = Math.Clamp(Math.Floor(cx + halfW), 0, w);
+            boxes[i * 4] = (float)top;
+            boxes[i * 4 + 1] = (float)left;
+            boxes[i * 4 + 2] = (float)(bottom - top);
+            boxes[i * 4 + 3] = (float)(right - left);
+            parameters[i * (h + w + 1) + h + w] = (float)(1 - (bottom - top) * (right - left) / (h * w));
+        }
+        var indicators = TransformFunctional.BoxIndicators(boxes, h, w);
+        for (long i = 0; i < n; i++)
+            Array.Copy(indicators, i * (h + w), parameters, i * (h + w + 1), h + w);
+        return tensor(parameters, new[] { n, h + w + 1 });
     }
 
     /// <inheritdoc />
@@ -32,12 +55,11 @@ public sealed class CutMix : MixingTransform
     {
         CheckTargets(targets);
         long h = images.shape[2], w = images.shape[3];
-        var boxes = TransformFunctional.CutMixBoxes(parameters![.., 0], parameters[.., 1], parameters[.., 2], h, w);
-        boxes = where(applied.view(-1, 1), boxes, zeros_like(boxes));
-        var mask = TransformFunctional.BoxMask(boxes, h, w);
+        int split = (int)(h + w);
+        var mask = TransformFunctional.MaskFromIndicators(parameters![.., ..split], applied, h, w);
         var mixed = where(mask, images.roll(1, 0), images);
-        var kept = 1 - boxes[.., 2] * boxes[.., 3] / (h * w);
-        return (mixed, TransformFunctional.MixTargets(targets, kept.to(images.dtype), NumClasses));
+        var kept = where(applied, parameters[.., split], ones_like(parameters[.., split])).to(images.dtype);
+        return (mixed, TransformFunctional.MixTargets(targets, kept, NumClasses));
     }
 
     /// <inheritdoc />

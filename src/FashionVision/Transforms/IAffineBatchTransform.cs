@@ -10,13 +10,13 @@ namespace FashionVision.Transforms;
 public interface IAffineBatchTransform : IBatchTransform
 {
     /// <summary>
-    /// Draws the forward maps this transform would apply to a batch of the given shape (CPU, float32 N×2×3 in pixel units about the
-    /// centre, the identity for samples it leaves unchanged), taking exactly the values from the generator that
-    /// <see cref="IBatchTransform.Apply"/> takes.
+    /// Draws the forward maps this transform would apply to a batch of the given shape (N×2×3 row-major, six values per sample, in
+    /// pixel units about the centre; the identity for samples it leaves unchanged), taking exactly the values from the generator
+    /// that <see cref="IBatchTransform.Apply"/> takes.
     /// </summary>
     /// <param name="shape">The images' shape N×C×H×W.</param>
     /// <param name="generator">The CPU generator.</param>
-    Tensor DrawMatrices(long[] shape, Generator generator);
+    float[] DrawMatrices(long[] shape, Generator generator);
 
     /// <summary>The value for areas that come from outside the image, or null when the map never reads outside it (flips).</summary>
     double? Fill { get; }

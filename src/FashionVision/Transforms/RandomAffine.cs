@@ -46,18 +46,23 @@ public sealed class RandomAffine : RandomAffineTransformBase
         base.IsIdentity || (Degrees == 0 && Translate == 0 && Scale == (1, 1) && Shear == 0);
 
     /// <inheritdoc />
-    protected override Tensor DrawForwardMatrices(long n, long height, long width, Generator generator)
+    protected override float[] DrawForwardMatrices(long n, long height, long width, Generator generator)
     {
-        using var scope = NewDisposeScope();
         // One draw of N×5 uniforms: angle, shift x, shift y, zoom, shear.
-        var u = rand(new[] { n, 5 }, generator: generator);
-        var angle = (u[.., 0] * 2 - 1) * Degrees;
-        var tx = (u[.., 1] * 2 - 1) * (Translate * width);
-        var ty = (u[.., 2] * 2 - 1) * (Translate * height);
-        var zoom = u[.., 3] * (Scale.Max - Scale.Min) + Scale.Min;
-        var shear = (u[.., 4] * 2 - 1) * Shear;
-        var matrices = TransformFunctional.AffineMatrix(angle, tx, ty, zoom, shear, zeros(n));
-        return scope.MoveToOuter(matrices);
+        var u = Uniform(n, 5, generator);
+        var maps = new float[n * 6];
+        for (int i = 0; i < n; i++)
+        {
+            int k = i * 5;
+            AffineMath.Forward(maps.AsSpan(i * 6, 6),
+                angleDegrees: (u[k] * 2 - 1) * Degrees,
+                translateX: (u[k + 1] * 2 - 1) * Translate * width,
+                translateY: (u[k + 2] * 2 - 1) * Translate * height,
+                scale: Scale.Min + u[k + 3] * (Scale.Max - Scale.Min),
+                shearXDegrees: (u[k + 4] * 2 - 1) * Shear,
+                shearYDegrees: 0);
+        }
+        return maps;
     }
 
     /// <inheritdoc />

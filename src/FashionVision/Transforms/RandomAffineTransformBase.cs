@@ -20,36 +20,44 @@ public abstract class RandomAffineTransformBase : RandomBatchTransform, IAffineB
 
     double? IAffineBatchTransform.Fill => FillValue;
 
-    /// <summary>Draws forward maps N×2×3 (float32, CPU, pixel units about the centre) for every sample.</summary>
+    /// <summary>Draws forward maps for every sample: N×2×3 row-major (six values per sample), pixel units about the centre.</summary>
     /// <param name="n">The batch size.</param>
     /// <param name="height">The image height.</param>
     /// <param name="width">The image width.</param>
     /// <param name="generator">The CPU generator.</param>
-    protected abstract Tensor DrawForwardMatrices(long n, long height, long width, Generator generator);
+    protected abstract float[] DrawForwardMatrices(long n, long height, long width, Generator generator);
 
     /// <inheritdoc />
-    protected sealed override Tensor? DrawParameters(long[] shape, Generator generator) =>
-        DrawForwardMatrices(shape[0], shape[2], shape[3], generator);
-
-    /// <inheritdoc />
-    protected sealed override (Tensor Images, Tensor Targets) Transform(Tensor images, Tensor targets, Tensor applied, Tensor? parameters) =>
-        (Select(applied, TransformFunctional.AffineWarp(images, parameters!, FillValue), images), targets);
-
-    /// <inheritdoc />
-    Tensor IAffineBatchTransform.DrawMatrices(long[] shape, Generator generator)
+    protected sealed override Tensor? DrawParameters(long[] shape, Generator generator)
     {
-        using var scope = NewDisposeScope();
-        var applied = DrawApplied(shape[0], P, generator);
-        var matrices = DrawForwardMatrices(shape[0], shape[2], shape[3], generator);
-        var identity = TransformFunctional.IdentityMatrix(shape[0]);
-        return scope.MoveToOuter(where(applied.view(-1, 1, 1), matrices, identity));
+        var forward = DrawForwardMatrices(shape[0], shape[2], shape[3], generator);
+        return tensor(AffineMath.SamplingTheta(forward, shape[2], shape[3]), new[] { shape[0], 2, 3 });
     }
 
-    /// <summary>Draws N uniform values in [min, max] (float32, CPU).</summary>
-    internal static Tensor Uniform(long n, double min, double max, Generator generator)
+    /// <inheritdoc />
+    protected sealed override (Tensor Images, Tensor Targets) Transform(Tensor images, Tensor targets, Tensor applied, Tensor? parameters)
     {
-        using var scope = NewDisposeScope();
-        var u = rand(n, generator: generator);
-        return scope.MoveToOuter(u.mul_(max - min).add_(min));
+        var grid = TransformFunctional.AffineGrid(parameters!.to(images.dtype), images.shape[2], images.shape[3]);
+        return (Select(applied, TransformFunctional.Warp(images, grid, FillValue), images), targets);
+    }
+
+    /// <inheritdoc />
+    float[] IAffineBatchTransform.DrawMatrices(long[] shape, Generator generator)
+    {
+        using var applied = DrawApplied(shape[0], P, generator);
+        var selected = applied.data<bool>().ToArray();
+        var maps = DrawForwardMatrices(shape[0], shape[2], shape[3], generator);
+        var identity = AffineMath.Identity(1);
+        for (int i = 0; i < selected.Length; i++)
+            if (!selected[i])
+                identity.CopyTo(maps, i * 6);
+        return maps;
+    }
+
+    /// <summary>Draws N×<paramref name="columns"/> uniform values in [0, 1) as one tensor draw, returned as a managed array.</summary>
+    internal static float[] Uniform(long n, int columns, Generator generator)
+    {
+        using var u = rand(new[] { n, columns }, generator: generator);
+        return u.data<float>().ToArray();
     }
 }

@@ -48,13 +48,14 @@ public sealed class RandomErasing : RandomBatchTransform
     protected override Tensor? DrawParameters(long[] shape, Generator generator)
     {
         using var scope = NewDisposeScope();
-        var (boxes, found) = TransformFunctional.SampleBoxes(shape[0], shape[2], shape[3], Scale, Ratio, generator);
-        // Samples with no box that fits get an empty box.
-        var result = where(found.view(-1, 1), boxes, zeros_like(boxes));
+        long n = shape[0], h = shape[2], w = shape[3];
+        var (boxes, _) = TransformFunctional.SampleBoxes(n, h, w, Scale, Ratio, generator);
+        // Samples with no box that fits got an empty box; the boxes travel as row/column indicators N×(H+W).
+        var result = tensor(TransformFunctional.BoxIndicators(boxes.data<float>().ToArray(), h, w), new[] { n, h + w });
         if (IsRandom)
         {
-            // The noise rides along after the four box columns: N × (4 + C·H·W).
-            var noise = rand(new[] { shape[0], shape[1] * shape[2] * shape[3] }, generator: generator)
+            // The noise rides along after the indicators: N × (H + W + C·H·W).
+            var noise = rand(new[] { n, shape[1] * h * w }, generator: generator)
                 .mul_(RandomRange.Max - RandomRange.Min).add_(RandomRange.Min);
             result = cat(new[] { result, noise }, 1);
         }
@@ -65,10 +66,10 @@ public sealed class RandomErasing : RandomBatchTransform
     protected override (Tensor Images, Tensor Targets) Transform(Tensor images, Tensor targets, Tensor applied, Tensor? parameters)
     {
         long h = images.shape[2], w = images.shape[3];
-        var boxes = parameters![.., ..4];
-        var mask = TransformFunctional.BoxMask(boxes, h, w).logical_and_(applied.view(-1, 1, 1, 1));
+        int split = (int)(h + w);
+        var mask = TransformFunctional.MaskFromIndicators(parameters![.., ..split], applied, h, w);
         var erased = IsRandom
-            ? where(mask, parameters[.., 4..].view(images.shape).to(images.dtype), images)
+            ? where(mask, parameters[.., split..].view(images.shape).to(images.dtype), images)
             : images.masked_fill(mask, Value);
         return (erased, targets);
     }

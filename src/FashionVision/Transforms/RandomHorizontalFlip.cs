@@ -21,14 +21,15 @@ public sealed class RandomHorizontalFlip : RandomBatchTransform, IAffineBatchTra
         (Select(applied, TransformFunctional.HorizontalFlip(images), images), targets);
 
     /// <inheritdoc />
-    Tensor IAffineBatchTransform.DrawMatrices(long[] shape, Generator generator)
+    float[] IAffineBatchTransform.DrawMatrices(long[] shape, Generator generator)
     {
-        using var scope = NewDisposeScope();
-        var applied = DrawApplied(shape[0], P, generator);
-        var sign = where(applied, -1.0f, 1.0f);
-        var one = ones_like(sign);
-        var zero = zeros_like(sign);
-        return scope.MoveToOuter(stack(new[] { sign, zero, zero, zero, one, zero }, 1).view(-1, 2, 3));
+        using var applied = DrawApplied(shape[0], P, generator);
+        var selected = applied.data<bool>().ToArray();
+        var maps = AffineMath.Identity(shape[0]);
+        for (int i = 0; i < selected.Length; i++)
+            if (selected[i])
+                maps[i * 6 + 0] = -1;
+        return maps;
     }
 
     double? IAffineBatchTransform.Fill => null;

@@ -53,11 +53,11 @@ public sealed class RandomResizedCrop : RandomBatchTransform
     /// <inheritdoc />
     protected override (Tensor Images, Tensor Targets) Transform(Tensor images, Tensor targets, Tensor applied, Tensor? parameters)
     {
-        long n = images.shape[0], c = images.shape[1], h = images.shape[2], w = images.shape[3];
+        long h = images.shape[2], w = images.shape[3];
         var whole = tensor(new float[] { 0, 0, h, w }, device: images.device).view(1, 4);
         var boxes = where(applied.view(-1, 1), parameters!, whole).to(images.dtype);
         var theta = TransformFunctional.BoxTheta(boxes, h, w);
-        var grid = nn.functional.affine_grid(theta, new[] { n, c, (long)Height, Width }, align_corners: false);
+        var grid = TransformFunctional.AffineGrid(theta, Height, Width);
         var resized = TransformFunctional.Warp(images, grid);
         // Unselected samples of an unchanged size stay bit-identical rather than resampled in place.
         return (h == Height && w == Width ? Select(applied, resized, images) : resized, targets);

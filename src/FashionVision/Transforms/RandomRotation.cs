@@ -20,13 +20,13 @@ public sealed class RandomRotation : RandomAffineTransformBase
     public override bool IsIdentity => base.IsIdentity || Degrees == 0;
 
     /// <inheritdoc />
-    protected override Tensor DrawForwardMatrices(long n, long height, long width, Generator generator)
+    protected override float[] DrawForwardMatrices(long n, long height, long width, Generator generator)
     {
-        using var scope = NewDisposeScope();
-        var angle = Uniform(n, -Degrees, Degrees, generator);
-        var zero = zeros(n);
-        var matrices = TransformFunctional.AffineMatrix(angle, zero, zero, ones(n), zero, zero);
-        return scope.MoveToOuter(matrices);
+        var u = Uniform(n, 1, generator);
+        var maps = new float[n * 6];
+        for (int i = 0; i < n; i++)
+            AffineMath.Forward(maps.AsSpan(i * 6, 6), (u[i] * 2 - 1) * Degrees, 0, 0, 1, 0, 0);
+        return maps;
     }
 
     /// <inheritdoc />

@@ -122,6 +122,44 @@ public static partial class TransformFunctional
         return scope.MoveToOuter(shifted.add_(fill));
     }
 
+    /// <summary>
+    /// The sampling grid of affine thetas, like <c>affine_grid(theta, [N, C, H, W], align_corners: false)</c> but built by
+    /// broadcasting (x' = a·x + b·y + c per sample over a row of x and a column of y) instead of a batched 3-wide matrix
+    /// product, which on the CPU is several times faster for small images.
+    /// </summary>
+    /// <param name="theta">Thetas N×2×3 (output → input, normalized coordinates).</param>
+    /// <param name="height">The output height.</param>
+    /// <param name="width">The output width.</param>
+    /// <returns>The grid N×H×W×2 for <c>grid_sample</c>: a permuted view of x and y planes (N×2×H×W), because interleaving
+    /// the two coordinates in memory costs more on the CPU than the whole sampling, and <c>grid_sample</c> reads strided grids.</returns>
+    public static Tensor AffineGrid(Tensor theta, long height, long width)
+    {
+        using var scope = NewDisposeScope();
+        return scope.MoveToOuter(AffineGridPlanes(theta, height, width).permute(0, 2, 3, 1));
+    }
+
+    /// <summary>The affine sampling coordinates as planes N×2×H×W (x, then y); see <see cref="AffineGrid"/>.</summary>
+    internal static Tensor AffineGridPlanes(Tensor theta, long height, long width)
+    {
+        using var scope = NewDisposeScope();
+        long n = theta.shape[0];
+        var xs = tensor(PixelCentres(width), new[] { 1L, 1, width }).to(theta.dtype, theta.device);
+        var ys = tensor(PixelCentres(height), new[] { 1L, height, 1 }).to(theta.dtype, theta.device);
+        var t = theta.view(n, 6, 1, 1);
+        var gx = t[.., 0] * xs + (t[.., 1] * ys + t[.., 2]);
+        var gy = t[.., 3] * xs + (t[.., 4] * ys + t[.., 5]);
+        return scope.MoveToOuter(stack(new[] { gx, gy }, 1));
+    }
+
+    /// <summary>Normalized pixel-centre coordinates (2i + 1) / size − 1 (align_corners = false).</summary>
+    private static float[] PixelCentres(long size)
+    {
+        var centres = new float[size];
+        for (long i = 0; i < size; i++)
+            centres[i] = (float)((2.0 * i + 1) / size - 1);
+        return centres;
+    }
+
     /// <summary>Applies forward affine maps (N×2×3, pixel units about the centre) to images, one grid for the whole batch.</summary>
     /// <param name="images">Float images N×C×H×W.</param>
     /// <param name="forward">Forward matrices N×2×3 on the images' device.</param>
@@ -131,7 +169,7 @@ public static partial class TransformFunctional
         using var scope = NewDisposeScope();
         long h = images.shape[2], w = images.shape[3];
         var theta = SamplingTheta(forward.to(images.dtype), h, w);
-        var grid = nn.functional.affine_grid(theta, images.shape, align_corners: false);
+        var grid = AffineGrid(theta, h, w);
         return scope.MoveToOuter(Warp(images, grid, fill));
     }
 

@@ -92,6 +92,15 @@ public class ModelZooTests
     }
 
     [Test]
+    public void DescribeAllListsEveryModelInOrder()
+    {
+        var table = ModelZoo.DescribeAll();
+        Assert.That(table.Select(i => i.Name), Is.EqualTo(ModelZoo.Names.Take(table.Count)));
+        Assert.That(table.Single(i => i.Name == "resnet18-imagenet").ParameterCount, Is.EqualTo(11_689_512));
+        Assert.That(table.Single(i => i.Name == "mobilenet").FlopsPerImage, Is.LessThan(table.Single(i => i.Name == "resnet18").FlopsPerImage / 10));
+    }
+
+    [Test]
     public void DescribeHasNoSideEffectOnTheGlobalGenerator()
     {
         manual_seed(3);

@@ -108,6 +108,24 @@ public class ChainTests
     }
 
     [Test]
+    public void ElasticAfterAnAffineRunIsFusedIntoTheSameGrid()
+    {
+        using var scope = NewDisposeScope();
+        var images = Pattern(16);
+        var labels = zeros(16, ScalarType.Int64);
+        IBatchTransform[] ops = { new RandomHorizontalFlip(0.5), new RandomRotation(10, 0.5), new ElasticDistortion(8, 3, 0.5) };
+        var fused = Run(new Compose(ops), images, labels);
+        var unfused = Run(new Compose(ops) { FuseAffine = false }, images, labels);
+        Assert.That((fused.Images - unfused.Images).abs().mean().item<float>(), Is.LessThan(0.01f));
+        Assert.That(ChangedSamples(images, fused.Images, 0), Is.EqualTo(ChangedSamples(images, unfused.Images, 0)));
+
+        // Elastic alone, or after a non-affine op, runs on its own and gives exactly the unfused result.
+        IBatchTransform[] separate = { new RandomErasing(0.5), new ElasticDistortion(8, 3, 0.5) };
+        Assert.That(Run(new Compose(separate), images, labels).Images.IsSameAs(
+            Run(new Compose(separate) { FuseAffine = false }, images, labels).Images), Is.True);
+    }
+
+    [Test]
     public void FusionKeepsUnselectedSamplesBitIdentical()
     {
         using var scope = NewDisposeScope();

@@ -61,6 +61,40 @@ public class ElasticTests
         Assert.That(MaxAbsDifference(smoothed, both.view(3, 2, 20, 20)), Is.LessThan(1e-9f));
     }
 
+    [TestCase(4.0)]
+    [TestCase(2.0)]
+    public void SpectralDrawMatchesSmoothedUniformNoiseInDistribution(double sigma)
+    {
+        using var scope = NewDisposeScope();
+        const int n = 1500;
+        var exact = TransformFunctional.ElasticDisplacement(rand(n, 2, 28, 28, generator: new Generator(1)).mul_(2).sub_(1), 10, sigma);
+        var coefficients = TransformFunctional.DrawElasticCoefficients(n, 28, 28, 10, sigma, new Generator(2));
+        var spectral = TransformFunctional.ExpandElasticCoefficients(coefficients, 28, 28, sigma);
+        TestContext.Out.WriteLine($"rank {coefficients.shape[2]}");
+        Assert.That(coefficients.shape[2] * coefficients.shape[3], Is.LessThan(28 * 28 / 3), "far fewer random numbers");
+        // Per-pixel spread, at the centre and at a corner (zero padding makes the border calmer), and neighbour correlation.
+        foreach (var (y, x) in new[] { (14, 14), (0, 0), (3, 20) })
+        {
+            float exactStd = exact[.., .., y, x].std().item<float>(), spectralStd = spectral[.., .., y, x].std().item<float>();
+            Assert.That(spectralStd, Is.EqualTo(exactStd).Within(0.06 * exactStd), $"std at ({y}, {x})");
+        }
+        float Correlation(Tensor f) =>
+            (f[.., .., 14, 14] * f[.., .., 14, 17]).mean().item<float>() / f[.., .., 14, 14].square().mean().item<float>();
+        Assert.That(Correlation(spectral), Is.EqualTo(Correlation(exact)).Within(0.06));
+    }
+
+    [Test]
+    public void ExactAndSpectralModesBothDistortAndDescribeThemselves()
+    {
+        using var scope = NewDisposeScope();
+        var (images, labels) = Batch(8);
+        var exact = new ElasticDistortion(34, 4, 1, exact: true);
+        Assert.That(ChangedSamples(images, Run(exact, images, labels).Images), Is.All.True);
+        Assert.That(exact.Describe(), Is.EqualTo("ElasticDistortion(alpha=34, sigma=4, p=1, exact=true)"));
+        var unsmoothed = new ElasticDistortion(1, 0, 1);
+        Assert.That(ChangedSamples(images, Run(unsmoothed, images, labels).Images), Is.All.True);
+    }
+
     [Test]
     public void DistortsEverySelectedSampleSmoothlyAndKeepsValuesInRange()
     {

@@ -73,6 +73,29 @@ public class ErasingTests
     }
 
     [Test]
+    public void IndicatorMasksEqualBoxMasks()
+    {
+        using var scope = NewDisposeScope();
+        var (boxes, _) = TransformFunctional.SampleBoxes(32, 12, 20, (0.05, 0.5), (0.3, 3), new Generator(6));
+        var indicators = tensor(TransformFunctional.BoxIndicators(boxes.data<float>().ToArray(), 12, 20), new long[] { 32, 32 });
+        var applied = arange(32).remainder(3).ne(0);
+        var fromIndicators = TransformFunctional.MaskFromIndicators(indicators, applied, 12, 20);
+        var expected = TransformFunctional.BoxMask(boxes, 12, 20).logical_and(applied.view(-1, 1, 1, 1));
+        Assert.That(fromIndicators.IsSameAs(expected), Is.True);
+    }
+
+    [Test]
+    public void CutMixBoxesCoverOneMinusLambdaWhenInside()
+    {
+        using var scope = NewDisposeScope();
+        var lambda = tensor(new float[] { 0.75f, 0.5f, 1f, 0f });
+        var centre = full(4, 0.5f);
+        var boxes = TransformFunctional.CutMixBoxes(lambda, centre, centre, 16, 16);
+        var area = (boxes[.., 2] * boxes[.., 3]).data<float>().ToArray();
+        Assert.That(area, Is.EqualTo(new float[] { 64, 121, 0, 256 }), "sides floor(16·√(1−λ)): 8, 11, 0, 16");
+    }
+
+    [Test]
     public void BoxMaskMatchesTheBoxes()
     {
         using var scope = NewDisposeScope();

@@ -203,6 +203,47 @@ public class GeometryTests
     }
 
     [Test]
+    public void ManagedParameterMathMatchesTheTensorKernels()
+    {
+        using var scope = NewDisposeScope();
+        var p = rand(4, 6, generator: new Generator(12)).mul_(2).sub_(1);
+        var angle = p[.., 0] * 90;
+        var tx = p[.., 1] * 5;
+        var ty = p[.., 2] * 5;
+        var zoom = p[.., 3] * 0.3f + 1;
+        var shx = p[.., 4] * 20;
+        var shy = p[.., 5] * 20;
+        var kernel = TransformFunctional.AffineMatrix(angle, tx, ty, zoom, shx, shy);
+        var values = p.data<float>().ToArray();
+        var managed = new float[24];
+        for (int i = 0; i < 4; i++)
+        {
+            var v = values.AsSpan(i * 6, 6);
+            AffineMath.Forward(managed.AsSpan(i * 6, 6), v[0] * 90, v[1] * 5, v[2] * 5, v[3] * 0.3 + 1, v[4] * 20, v[5] * 20);
+        }
+        Assert.That(MaxAbsDifference(tensor(managed, new long[] { 4, 2, 3 }), kernel), Is.LessThan(1e-5f));
+
+        var composed = AffineMath.Compose(managed, managed.Reverse().ToArray());
+        var composedKernel = TransformFunctional.ComposeMatrices(kernel, tensor(managed.Reverse().ToArray(), new long[] { 4, 2, 3 }));
+        Assert.That(MaxAbsDifference(tensor(composed, new long[] { 4, 2, 3 }), composedKernel), Is.LessThan(1e-4f));
+
+        var theta = AffineMath.SamplingTheta(managed, 20, 30);
+        Assert.That(MaxAbsDifference(tensor(theta, new long[] { 4, 2, 3 }), TransformFunctional.SamplingTheta(kernel, 20, 30)), Is.LessThan(1e-4f));
+        Assert.That(AffineMath.NonIdentity(AffineMath.Identity(3)), Is.All.False);
+    }
+
+    [Test]
+    public void AffineGridMatchesTorchAffineGrid()
+    {
+        using var scope = NewDisposeScope();
+        var theta = rand(5, 2, 3, generator: new Generator(8)).mul_(2).sub_(1);
+        var ours = TransformFunctional.AffineGrid(theta, 7, 9);
+        var torchs = nn.functional.affine_grid(theta, new long[] { 5, 1, 7, 9 }, align_corners: false);
+        Assert.That(ours.shape, Is.EqualTo(torchs.shape));
+        Assert.That(MaxAbsDifference(ours, torchs), Is.LessThan(1e-6f));
+    }
+
+    [Test]
     public void CropPerSampleGathersEachSamplesOwnWindow()
     {
         using var scope = NewDisposeScope();

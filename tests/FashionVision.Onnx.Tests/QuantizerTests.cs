@@ -1,0 +1,122 @@
+using FashionVision.Models;
+using FashionVision.Onnx.Protobuf;
+using Microsoft.ML.OnnxRuntime;
+
+namespace FashionVision.Onnx.Tests;
+
+public class QuantizerTests
+{
+    private const int EvaluationImages = 2000;
+
+    private static (int[] Predictions, double Accuracy) Evaluate(string path, Tensor images, Tensor labels)
+    {
+        using var predictor = OnnxPredictor.Load(path);
+        var pixels = images.contiguous().data<float>().ToArray();
+        var predictions = predictor.Predict(pixels, (int)images.shape[0], topK: 1).Select(p => p.ClassIndex).ToArray();
+        var truth = labels.data<long>().ToArray();
+        return (predictions, predictions.Where((p, i) => p == truth[i]).Count() / (double)truth.Length);
+    }
+
+    [TestCase(CalibrationMethod.MinMax, ActivationQuantizationType.UInt8)]
+    [TestCase(CalibrationMethod.Percentile, ActivationQuantizationType.Int8)]
+    public void Int8ModelAgreesWithFp32AndIsAboutFourTimesSmaller(CalibrationMethod method, ActivationQuantizationType activationType)
+    {
+        using var scope = NewDisposeScope();
+        using var dir = new TempDirectory();
+        var trained = TrainedModel.Instance;
+        var (calibration, _) = FashionMnistSamples.TrainSet(256);
+        var int8Path = dir.File("int8.onnx");
+
+        var report = OnnxQuantizer.QuantizeStatic(trained.OnnxPath, int8Path, calibration,
+            new OnnxQuantizationOptions { Method = method, ActivationType = activationType });
+
+        var (images, labels) = FashionMnistSamples.TestSet(EvaluationImages);
+        var (fp32, fp32Accuracy) = Evaluate(trained.OnnxPath, images, labels);
+        var (int8, int8Accuracy) = Evaluate(int8Path, images, labels);
+        var agreement = fp32.Where((p, i) => p == int8[i]).Count() / (double)fp32.Length;
+
+        Assert.That(fp32Accuracy, Is.GreaterThan(0.8), "the briefly trained model must have learned something");
+        Assert.That(agreement, Is.GreaterThanOrEqualTo(0.99));
+        Assert.That(int8Accuracy, Is.GreaterThanOrEqualTo(fp32Accuracy - 0.01));
+        Assert.That(report.CompressionRatio, Is.GreaterThanOrEqualTo(3.5));
+        Assert.That(report.QuantizedBytes, Is.EqualTo(new FileInfo(int8Path).Length));
+        Assert.That(report.QuantizedWeights, Is.EqualTo(4), "two convolutions and two Gemms");
+        Assert.That(report.CalibrationImages, Is.EqualTo(256));
+    }
+
+    [Test]
+    public void WeightsAreStoredAsInt8AndOnnxRuntimeFusesIntegerKernels()
+    {
+        using var scope = NewDisposeScope();
+        using var dir = new TempDirectory();
+        var (calibration, _) = FashionMnistSamples.TrainSet(64);
+        var int8Path = dir.File("int8.onnx");
+        OnnxQuantizer.QuantizeStatic(TrainedModel.Instance.OnnxPath, int8Path, calibration);
+
+        var model = ModelProto.Parser.ParseFrom(File.ReadAllBytes(int8Path));
+        var initializers = model.Graph.Initializer.ToDictionary(t => t.Name);
+        Assert.That(initializers["conv1.weight_quantized"].DataType, Is.EqualTo((int)TensorProto.Types.DataType.Int8));
+        Assert.That(initializers["fc.weight_quantized"].DataType, Is.EqualTo((int)TensorProto.Types.DataType.Int8));
+        Assert.That(initializers["conv1.bias_quantized"].DataType, Is.EqualTo((int)TensorProto.Types.DataType.Int32));
+        Assert.That(initializers.Values.Where(t => t.DataType == (int)TensorProto.Types.DataType.Float).Sum(t => t.RawData.Length),
+            Is.LessThan(2048), "only scales stay float");
+        Assert.That(model.Graph.Node.Select(n => n.OpType), Does.Not.Contain("Relu"), "ReLU folds into the quantization");
+        Assert.That(model.MetadataProps.Single(p => p.Key == OnnxMetadataKeys.Quantization).Value, Is.EqualTo(OnnxQuantizer.QdqInt8));
+        Assert.That(model.MetadataProps.Single(p => p.Key == OnnxMetadataKeys.ClassNames).Value, Does.Contain("Ankle boot"));
+
+        var optimizedPath = dir.File("optimized.onnx");
+        using (var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_EXTENDED, OptimizedModelFilePath = optimizedPath })
+        using (new InferenceSession(int8Path, options)) { }
+        var optimizedOps = ModelProto.Parser.ParseFrom(File.ReadAllBytes(optimizedPath)).Graph.Node.Select(n => n.OpType).ToArray();
+        Assert.That(optimizedOps, Does.Contain("QLinearConv"), string.Join(", ", optimizedOps));
+        Assert.That(optimizedOps, Does.Not.Contain("Conv"), string.Join(", ", optimizedOps));
+    }
+
+    [Test]
+    public void BadInputsAreRejected()
+    {
+        using var scope = NewDisposeScope();
+        using var dir = new TempDirectory();
+        var (calibration, _) = FashionMnistSamples.TrainSet(8);
+        var int8Path = dir.File("int8.onnx");
+        OnnxQuantizer.QuantizeStatic(TrainedModel.Instance.OnnxPath, int8Path, calibration);
+
+        Assert.That(() => OnnxQuantizer.QuantizeStatic(int8Path, dir.File("again.onnx"), calibration),
+            Throws.InstanceOf<OnnxFormatException>().With.Message.Contains("already quantized"));
+        Assert.That(() => OnnxQuantizer.QuantizeStatic(TrainedModel.Instance.OnnxPath, dir.File("x.onnx"), new float[100], 1),
+            Throws.ArgumentException.With.Property("ParamName").EqualTo("calibrationImages"));
+        Assert.That(() => OnnxQuantizer.QuantizeStatic(TrainedModel.Instance.OnnxPath, dir.File("x.onnx"), calibration,
+                new OnnxQuantizationOptions { Percentile = 20 }),
+            Throws.InstanceOf<ArgumentOutOfRangeException>().With.Property("ParamName").EqualTo("Percentile"));
+        Assert.That(() => OnnxQuantizer.QuantizeStatic(dir.File("missing.onnx"), dir.File("x.onnx"), calibration),
+            Throws.InstanceOf<FileNotFoundException>());
+        Assert.That(File.Exists(dir.File("x.onnx")), Is.False);
+    }
+
+    [TestCase("cbam-resnet18")]
+    [TestCase("mobilenet")]
+    public void ResidualAndAttentionGraphsQuantizeAndStayClose(string name)
+    {
+        using var scope = NewDisposeScope();
+        using var dir = new TempDirectory();
+        using var model = ModelZoo.Create(name, new ModelOptions { Width = 0.25, Seed = 5 });
+        TestModels.RandomizeBatchNorm(model);
+        var fp32Path = dir.File("fp32.onnx");
+        var int8Path = dir.File("int8.onnx");
+        OnnxExporter.Export(model, fp32Path, TrainedModel.ExportOptions);
+        var (calibration, _) = FashionMnistSamples.TrainSet(64);
+        OnnxQuantizer.QuantizeStatic(fp32Path, int8Path, calibration);
+
+        var (images, _) = FashionMnistSamples.TestSet(32);
+        var pixels = images.contiguous().data<float>().ToArray();
+        using var fp32 = OnnxPredictor.Load(fp32Path);
+        using var int8 = OnnxPredictor.Load(int8Path);
+        var expected = tensor(fp32.PredictLogits(pixels, 32));
+        var actual = tensor(int8.PredictLogits(pixels, 32));
+
+        var relativeError = ((actual - expected).norm() / expected.norm()).item<float>();
+        Assert.That(relativeError, Is.LessThan(0.1));
+        var ops = ModelProto.Parser.ParseFrom(File.ReadAllBytes(int8Path)).Graph.Node.Select(n => n.OpType).ToArray();
+        Assert.That(ops, Does.Not.Contain("Relu"), "every ReLU follows a Conv or an Add and folds into its quantization");
+    }
+}
