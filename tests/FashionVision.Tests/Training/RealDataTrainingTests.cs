@@ -13,7 +13,7 @@ public class RealDataTrainingTests
     {
         var source = new FashionMnistSource();
         if (source.Locate() is null)
-            Assert.Ignore("Fashion-MNIST is not installed here (eng/get-data.sh).");
+            Assert.Ignore("Fashion-MNIST is not installed here (eng/setup.sh).");
         using var all = source.Load(DatasetSplit.Train);
         using var subset = all.Take(1200);
         var (train, validation) = subset.SplitStratified(0.25, seed: 1);

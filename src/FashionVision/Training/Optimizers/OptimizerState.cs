@@ -43,7 +43,9 @@ internal static class OptimizerState
                     Helper(optimizer).load_state_dict(reader);
                     break;
                 default:
-                    throw new InvalidDataException($"The checkpoint's optimizer is {(kind == "Lookahead" ? "wrapped in Lookahead" : "not wrapped in Lookahead")} but this run's is {(optimizer is Lookahead ? "" : "not ")}.");
+                    throw new InvalidDataException(kind == "Lookahead"
+                        ? "the checkpoint's optimizer is wrapped in Lookahead but this run's is not."
+                        : "this run's optimizer is wrapped in Lookahead but the checkpoint's is not.");
             }
         }
         catch (Exception e) when (e is InvalidDataException or EndOfStreamException or ArgumentException)
