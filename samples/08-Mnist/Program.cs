@@ -3,6 +3,9 @@
 //   dotnet run -c Release --project samples/08-Mnist                 # MNIST digits, target ≥ 99.5%
 //   dotnet run -c Release --project samples/08-Mnist -- fashion-fast  # Fashion-MNIST fast recipe, target ≥ 93.0% in ≤ 5 min
 //
+// Measured on the idle 2-core reference machine (2026-11-23): MNIST 99.53% test accuracy, 273 s of training (278 s in all);
+// Fashion-MNIST fast 92.13% (target 93.0% not yet reached), 5 idle epochs in 259 s. Details: docs/recipes.md.
+//
 // Read it top to bottom like a notebook. Everything it uses is library API: the recipe (model + TrainerOptions) comes from
 // FashionVision.Training.Recipes, so the CLI and your own code run exactly the same thing.
 using System.Diagnostics;
