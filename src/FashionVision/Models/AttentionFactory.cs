@@ -18,4 +18,17 @@ public static class AttentionFactory
         AttentionKind.Cbam => new Cbam(channels, reduction),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown attention kind."),
     };
+
+    /// <summary>
+    /// The hidden width max(1, C / r) of the channel bottleneck that squeeze-and-excitation and CBAM's channel attention
+    /// share, after checking both arguments.
+    /// </summary>
+    internal static long BottleneckWidth(long channels, int reduction)
+    {
+        if (channels <= 0)
+            throw new ArgumentOutOfRangeException(nameof(channels), channels, "Channels must be positive.");
+        if (reduction <= 0)
+            throw new ArgumentOutOfRangeException(nameof(reduction), reduction, "The reduction ratio must be positive.");
+        return Math.Max(1, channels / reduction);
+    }
 }

@@ -30,12 +30,8 @@ public sealed class ChannelAttention : nn.Module<Tensor, Tensor>
     /// <param name="reduction">Reduction ratio r of the shared bottleneck (16 in the paper); hidden width max(1, C / r).</param>
     public ChannelAttention(long channels, int reduction = 16) : base(nameof(ChannelAttention))
     {
-        if (channels <= 0)
-            throw new ArgumentOutOfRangeException(nameof(channels), channels, "Channels must be positive.");
-        if (reduction <= 0)
-            throw new ArgumentOutOfRangeException(nameof(reduction), reduction, "The reduction ratio must be positive.");
+        HiddenChannels = AttentionFactory.BottleneckWidth(channels, reduction);
         Channels = channels;
-        HiddenChannels = Math.Max(1, channels / reduction);
         avg_pool = nn.AdaptiveAvgPool2d(1);
         max_pool = nn.AdaptiveMaxPool2d(new long[] { 1, 1 });
         reduce = nn.Conv2d(channels, HiddenChannels, 1);

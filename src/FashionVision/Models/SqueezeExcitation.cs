@@ -30,12 +30,8 @@ public sealed class SqueezeExcitation : nn.Module<Tensor, Tensor>
     /// <param name="reduction">Reduction ratio r of the bottleneck (16 in the paper); the hidden width is max(1, C / r).</param>
     public SqueezeExcitation(long channels, int reduction = 16) : base(nameof(SqueezeExcitation))
     {
-        if (channels <= 0)
-            throw new ArgumentOutOfRangeException(nameof(channels), channels, "Channels must be positive.");
-        if (reduction <= 0)
-            throw new ArgumentOutOfRangeException(nameof(reduction), reduction, "The reduction ratio must be positive.");
+        HiddenChannels = AttentionFactory.BottleneckWidth(channels, reduction);
         Channels = channels;
-        HiddenChannels = Math.Max(1, channels / reduction);
         pool = nn.AdaptiveAvgPool2d(1);
         reduce = nn.Conv2d(channels, HiddenChannels, 1);
         activation = nn.ReLU();
