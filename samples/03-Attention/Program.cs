@@ -22,9 +22,9 @@ using FashionVision.Models;
 using FashionVision.Training;
 
 bool quick = args.Contains("--quick");
-int trainImages = quick ? 6_000 : 60_000;
+int trainImages = quick ? 6_000 : 20_000;
 int testImages = quick ? 2_000 : 10_000;
-int epochs = quick ? 1 : 4;
+int epochs = quick ? 1 : 3;
 const long seed = 7;
 
 // ## 1. Data

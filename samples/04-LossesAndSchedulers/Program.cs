@@ -17,9 +17,9 @@ using FashionVision.Models;
 using FashionVision.Training;
 
 bool quick = args.Contains("--quick");
-int trainImages = quick ? 6_000 : 60_000;
+int trainImages = quick ? 6_000 : 20_000;
 int testImages = quick ? 2_000 : 10_000;
-int epochs = quick ? 2 : 6;
+int epochs = quick ? 2 : 3;
 const long seed = 11;
 
 var source = new FashionMnistSource();

@@ -6,17 +6,19 @@ using static TorchSharp.torch;
 namespace FashionVision.Training;
 
 /// <summary>
-/// The compute-efficient network of the fast recipes: five 3×3 conv–BatchNorm–ReLU layers (widths w, 2w, 2w, 4w, 4w with
-/// max-pooling to 14×14 and 7×7), a residual connection around each of the two same-width layers, global average and
-/// max pooling, and a linear head. Most of its work happens at 14×14 and 7×7, so it trains at several hundred images
-/// per second on two CPU cores.
+/// The compute-efficient network of the fast recipes: five 3×3 conv–BatchNorm–ReLU layers of widths w, 2w, 2w, 4w, 4w.
+/// The first convolution runs at 28×28 and is max-pooled at once (before its BatchNorm and ReLU), so the network's work
+/// happens at 14×14 (2w channels) and 7×7
+/// (4w channels), where the convolutions are wide enough to run near the CPU's matrix-multiply rate; a residual
+/// connection goes around each of the two same-width layers, and the head reads global average and max pooling.
+/// At the default width 24 it has 158k parameters and about 12.4 M multiply-adds per 28×28 image.
 /// </summary>
 public sealed class FastCnn : ImageClassifier
 {
     private readonly Sequential stem;
-    private readonly Sequential down1;
+    private readonly Sequential widen1;
     private readonly Sequential res1;
-    private readonly Sequential down2;
+    private readonly Sequential widen2;
     private readonly Sequential res2;
     private readonly Dropout dropout;
     private Linear head;
@@ -25,19 +27,21 @@ public sealed class FastCnn : ImageClassifier
     /// <summary>Creates the network.</summary>
     /// <param name="inputChannels">Channels of the input.</param>
     /// <param name="numClasses">Classes of the head.</param>
-    /// <param name="width">The base width w (default 16).</param>
+    /// <param name="width">The base width w (default 24).</param>
     /// <param name="dropRate">Dropout before the head (default 0.1).</param>
-    public FastCnn(int inputChannels = 1, int numClasses = 10, int width = 16, double dropRate = 0.1)
+    public FastCnn(int inputChannels = 1, int numClasses = 10, int width = 24, double dropRate = 0.1)
         : base(nameof(FastCnn), inputChannels, numClasses)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
         if (!(dropRate >= 0 && dropRate < 1))
             throw new ArgumentOutOfRangeException(nameof(dropRate), dropRate, "The drop rate must be in [0, 1).");
         long w = width;
-        stem = Block(inputChannels, w);
-        down1 = nn.Sequential(Block(w, 2 * w), nn.MaxPool2d(2));
+        // The stem pools before its BatchNorm and ReLU, so those run on 14×14 maps: the same network function class
+        // (max-pooling commutes with ReLU), a quarter of the element-wise work at full resolution.
+        stem = nn.Sequential(nn.Conv2d(inputChannels, w, 3, padding: 1, bias: false), nn.MaxPool2d(2), nn.BatchNorm2d(w), nn.ReLU(inplace: true));
+        widen1 = Block(w, 2 * w);
         res1 = Block(2 * w, 2 * w);
-        down2 = nn.Sequential(Block(2 * w, 4 * w), nn.MaxPool2d(2));
+        widen2 = nn.Sequential(nn.MaxPool2d(2), Block(2 * w, 4 * w));
         res2 = Block(4 * w, 4 * w);
         _features = 8 * w;
         dropout = nn.Dropout(dropRate);
@@ -55,9 +59,9 @@ public sealed class FastCnn : ImageClassifier
     public override Tensor ForwardFeatures(Tensor input)
     {
         using var scope = NewDisposeScope();
-        var x = down1.forward(stem.forward(input));
+        var x = widen1.forward(stem.forward(input));
         x = x.add(res1.forward(x));
-        x = down2.forward(x);
+        x = widen2.forward(x);
         x = x.add(res2.forward(x));
         return scope.MoveToOuter(x);
     }

@@ -29,7 +29,7 @@ public static class Recipes
     private static readonly object Gate = new();
 
     /// <summary>Registers <see cref="FastCnn"/> in the <see cref="ModelZoo"/> as <c>fast-cnn</c> (once; later calls do nothing).</summary>
-    /// <remarks><see cref="ModelOptions.Width"/> multiplies the base width 16; <see cref="ModelOptions.DropRate"/> defaults to 0.1.</remarks>
+    /// <remarks><see cref="ModelOptions.Width"/> multiplies the base width 24; <see cref="ModelOptions.DropRate"/> defaults to 0.1.</remarks>
     public static void RegisterModels()
     {
         lock (Gate)
@@ -37,8 +37,8 @@ public static class Recipes
             if (ModelZoo.Contains(FastCnnName))
                 return;
             ModelZoo.Register(FastCnnName,
-                o => new FastCnn(o.InputChannels, o.NumClasses, width: Math.Max(1, (int)Math.Round(16 * (o.Width ?? 1.0))), dropRate: o.DropRate ?? 0.1),
-                "Compute-efficient residual CNN of the fast recipes: conv w @28, conv 2w + pool, residual 2w @14, conv 4w + pool, residual 4w @7, avg+max pooling, linear (w = 16·Width).",
+                o => new FastCnn(o.InputChannels, o.NumClasses, width: Math.Max(1, (int)Math.Round(24 * (o.Width ?? 1.0))), dropRate: o.DropRate ?? 0.1),
+                "Compute-efficient residual CNN of the fast recipes: conv w @28 + pool, conv 2w and residual 2w @14, pool, conv 4w and residual 4w @7, avg+max pooling, linear (w = 24·Width).",
                 "this library's fashion-mnist-fast recipe (docs/recipes.md)");
         }
     }
@@ -62,29 +62,30 @@ public static class Recipes
     }
 
     /// <summary>
-    /// Fashion-MNIST, fast: <see cref="FastCnn"/> (width 16), 5 epochs of batch 128 with AdamW under a per-batch
-    /// OneCycle schedule, label smoothing 0.1, inputs normalised with the training statistics, and horizontal-flip
-    /// test-time augmentation. Target ≥ 93.0% test accuracy in ≤ 5 minutes on two CPU cores.
+    /// Fashion-MNIST, fast: <see cref="FastCnn"/> (width 24), 6 epochs of batch 128 with AdamW under a per-batch
+    /// OneCycle schedule, label smoothing 0.1, inputs normalised with the training statistics, no augmentation and no
+    /// test-time augmentation (in so short a schedule both cost accuracy: docs/recipes.md). Target ≥ 93.0% test accuracy
+    /// in ≤ 5 minutes on two CPU cores.
     /// </summary>
     /// <param name="seed">The seed of the run.</param>
     public static Recipe FashionMnistFast(long seed = 0) => new(
         "fashion-mnist-fast",
         "fashion-mnist",
-        "FastCnn(width 16), 5 epochs, batch 128, AdamW (lr 4e-3, weight decay 0.05 off BN/bias), OneCycle per batch, label smoothing 0.1, flip TTA.",
+        "FastCnn(width 24), 6 epochs, batch 128, AdamW (lr 4e-3, weight decay 0.05 off BN/bias), OneCycle per batch, label smoothing 0.1.",
         (channels, classes) => CreateFastCnn(channels, classes, seed),
-        FastCnnOptions(epochs: 5, seed),
-        HorizontalFlipTta: true,
+        FastCnnOptions(epochs: 6, seed),
+        HorizontalFlipTta: false,
         TargetAccuracy: 0.930);
 
     /// <summary>
-    /// MNIST digits: <see cref="FastCnn"/> (width 16), 6 epochs of batch 128 with AdamW under a per-batch OneCycle schedule
+    /// MNIST digits: <see cref="FastCnn"/> (width 24), 6 epochs of batch 128 with AdamW under a per-batch OneCycle schedule
     /// and label smoothing 0.1. Target ≥ 99.5% test accuracy. No flip augmentation: mirrored digits are other glyphs.
     /// </summary>
     /// <param name="seed">The seed of the run.</param>
     public static Recipe MnistDigits(long seed = 0) => new(
         "mnist",
         "mnist",
-        "FastCnn(width 16), 6 epochs, batch 128, random crop with 2-pixel padding, AdamW (lr 4e-3, weight decay 0.05 off BN/bias), OneCycle per batch, label smoothing 0.1.",
+        "FastCnn(width 24), 6 epochs, batch 128, random crop with 2-pixel padding, AdamW (lr 4e-3, weight decay 0.05 off BN/bias), OneCycle per batch, label smoothing 0.1.",
         (channels, classes) => CreateFastCnn(channels, classes, seed),
         FastCnnOptions(epochs: 6, seed) with { Augmentation = AugmentationPresets.Get("basic", numClasses: 10, flip: false) },
         HorizontalFlipTta: false,
