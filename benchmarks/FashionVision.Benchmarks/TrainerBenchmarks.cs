@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using FashionVision.Data;
+using FashionVision.Models;
 using FashionVision.Training;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -1,9 +1,10 @@
 // 02 · Augmentation: what each transform does to real Fashion-MNIST images, drawn as PNG grids, and what it costs.
 //
 // Run:   dotnet run -c Release --project samples/02-Augmentation [-- --quick] [--output folder]
-// Measured on the 2-core reference machine (2026-11-23, `--quick`, while other builds shared the cores): 11 grids
-// written in 7.7 s of wall time; stopwatch throughput on 256-image CPU batches: 'standard' 3,122 images/s, 'strong'
-// 475 images/s (5 repeats; the careful BenchmarkDotNet figures for each op are in docs/benchmarks.md).
+// Measured on the 2-core reference machine (2026-11-23 05:52, the default run, 30 repeats; a low-priority build ran
+// beside it): 11 grids written and timed in 2.6 s of wall time; stopwatch throughput on 256-image CPU batches:
+// 'standard' 126,586 images/s, 'strong' 51,135 images/s (the careful BenchmarkDotNet figures for each op are in
+// docs/benchmarks.md). Under heavy load (`--quick`, 5 repeats, other builds on the cores) the same took 7.7 s.
 //
 // Read it top to bottom like a notebook. Every transform in FashionVision.Transforms works on a whole batch at once
 // (N×C×H×W on the batch's device) and draws its random parameters per sample from a seeded torch.Generator, so one

@@ -1,11 +1,13 @@
 // 04 · Losses and schedulers side by side: label smoothing, focal loss, cosine warm restarts, OneCycle.
 //
 // Run:   dotnet run -c Release --project samples/04-LossesAndSchedulers [-- --quick]
-// Measured on the 2-core reference machine (2026-11-23, `--quick`: 6,000 training images, 2 epochs, 2,000 test images,
-// other jobs sharing the cores): 264 s of wall time. Test accuracy / mean confidence on mistakes: cross-entropy 71.80%
-// / 0.83, label smoothing 71.00% / 0.76, focal 70.15% / 0.64, cosine warm restarts 67.00% / 0.68, OneCycle 68.95% /
-// 0.60. Label smoothing and focal loss do lower the confidence of wrong answers; at two short epochs the schedules that
-// anneal cost accuracy. The full run (60,000 images, 6 epochs): not yet measured.
+// Measured on the 2-core reference machine (2026-11-23 05:39, a low-priority build beside it; the default run: 20,000 training images, 3 epochs,
+// all 10,000 test images, small-cnn): 386 s of wall time in all (70–87 s per run). Test accuracy / mean confidence on
+// mistakes: cross-entropy at a constant learning rate 74.79% / 0.98, label smoothing 0.1 82.84% / 0.91, focal loss
+// (γ = 2) 76.89% / 0.91, cosine warm restarts 84.80% / 0.97, OneCycle 85.19% / 0.97. The schedules that anneal win
+// by ten points: at a constant 2e-3 the last epoch ends wherever the noisy weights happen to be, and a single
+// evaluation of such a model swings by several points. Label smoothing and focal loss lower the confidence of wrong
+// answers, which is what they are for; label smoothing also steadied the constant-rate run.
 //
 // Read it top to bottom like a notebook. One model (the zoo's small CNN), one seed, one data order; each run changes
 // one thing against the baseline (cross-entropy, constant learning rate), so the table at the end compares like with

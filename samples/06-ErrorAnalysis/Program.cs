@@ -1,10 +1,12 @@
 // 06 · Error analysis: where does a Fashion-MNIST classifier go wrong, and what is it looking at when it does?
 //
 // Run:   dotnet run -c Release --project samples/06-ErrorAnalysis [-- --quick] [--output folder]
-// Measured on the 2-core reference machine (2026-11-23, `--quick`: 10,000 training images, 1 epoch, the full 10,000
-// test images, other jobs sharing the cores): 125 s of wall time; test accuracy 70.34% (top-3 94.19%). Weakest class
-// Shirt (F1 0.19); most confused: Shirt → Pullover 359, Coat → Pullover 306, Pullover → Coat 222, Shirt → T-shirt/top
-// 200. The full run (60,000 images, 3 epochs): not yet measured.
+// Measured on the 2-core reference machine (2026-11-23 05:46, the default run: all 60,000 training images, 3 epochs,
+// all 10,000 test images; a low-priority build ran beside it): 249 s of wall time in all. Test accuracy 89.73% (top-3
+// 98.95%, top-5 99.85%). Weakest class Shirt (F1 0.69, recall 0.66); most confused (true → predicted): Shirt →
+// T-shirt/top 141, Shirt → Coat 91, T-shirt/top → Shirt 86, Pullover → Coat 68, Shirt → Pullover 67: the upper-body
+// garments, as on every Fashion-MNIST model, while trousers, bags, sandals and boots stay above F1 0.96. `--quick`
+// (10,000 images, 1 epoch) gave 70.34% with Shirt at F1 0.19: the hard classes are the last to be learned.
 //
 // Read it top to bottom like a notebook. We train the zoo's small CNN briefly, then read its confusion matrix, find the
 // hard pairs (on Fashion-MNIST: Shirt vs T-shirt/top, Pullover vs Coat), look at the most confident mistakes, and ask

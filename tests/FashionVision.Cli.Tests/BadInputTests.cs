@@ -44,6 +44,24 @@ public sealed class BadInputTests
     }
 
     [Test]
+    public void AnUnknownRecipeListsTheRecipes()
+    {
+        var result = CliRunner.Run("train", "--recipe", "imagenet-in-an-hour");
+        CliRunner.AssertOneLineError(result, CliApp.UsageError, "Unknown recipe 'imagenet-in-an-hour'. Valid names: fashion-mnist-fast, mnist.");
+    }
+
+    [TestCase("--epochs", "3")]
+    [TestCase("--model", "lenet5")]
+    [TestCase("--dataset", "mnist")]
+    public void ARecipeRefusesTheOptionsItFixes(string option, string value)
+    {
+        var output = Path.Combine(Path.GetTempPath(), "fv-never-created-" + Guid.NewGuid().ToString("N"));
+        var result = CliRunner.Run("train", "--recipe", "fashion-mnist-fast", option, value, "--output", output);
+        CliRunner.AssertOneLineError(result, CliApp.UsageError, $"--recipe fashion-mnist-fast fixes {option}");
+        Assert.That(Directory.Exists(output), Is.False, "nothing ran");
+    }
+
+    [Test]
     public void AMissingResumeCheckpointIsOneLine()
     {
         var result = CliRunner.Run("train", "--resume", "/nonexistent/last.ckpt");

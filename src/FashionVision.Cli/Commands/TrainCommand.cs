@@ -52,14 +52,33 @@ internal static class TrainCommand
         });
         var maxTrain = CommonOptions.OptionalInt("--max-train-images", "Use only the first N training images (quick runs)");
         var maxTest = CommonOptions.OptionalInt("--max-test-images", "Evaluate on only the first N test images");
+        var recipe = new Option<string?>("--recipe", "-r")
+        {
+            Description = $"Train a measured recipe: its dataset, model, epochs and training options (docs/recipes.md) ({string.Join(", ", Recipes.Names)})",
+        };
+        recipe.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string?>() is { } name)
+                CommonOptions.RequireKnown(result, name, Recipes.Names, "recipe");
+        });
+        // What a recipe fixes: giving one of these with --recipe is an error rather than a silent override.
+        Option[] fixedByRecipe = [dataset, model, epochs, batchSize, lr, weightDecay, optimizer, scheduler, warmup, augmentation, loss, labelSmoothing];
 
         var command = new Command("train", "Train a model, evaluate it on the test split, and write a run folder with metrics, plots and a report.")
         {
             dataset, dataDir, model, epochs, batchSize, lr, weightDecay, optimizer, scheduler, warmup, augmentation, loss, labelSmoothing,
-            seed, device, output, resume, maxTrain, maxTest,
+            seed, device, output, resume, maxTrain, maxTest, recipe,
         };
         command.SetAction(parse =>
         {
+            if (parse.GetValue(recipe) is { } recipeName)
+            {
+                if (fixedByRecipe.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } clash)
+                    throw new CliException($"--recipe {recipeName} fixes {clash.Name}; leave {clash.Name} out, or train without --recipe.");
+                var chosen = Recipes.Get(recipeName, parse.GetResult(seed) is { Implicit: false } ? parse.GetValue(seed) : 0);
+                return Run(context, RecipeSettings(chosen, parse.GetValue(dataDir)?.FullName, parse.GetRequiredValue(device),
+                    parse.GetRequiredValue(output).FullName, parse.GetValue(resume)?.FullName, parse.GetValue(maxTrain), parse.GetValue(maxTest)), chosen);
+            }
             var settings = new TrainSettings(
                 Dataset: parse.GetRequiredValue(dataset).ToLowerInvariant(),
                 DataDirectory: parse.GetValue(dataDir)?.FullName,
@@ -79,13 +98,41 @@ internal static class TrainCommand
                 Output: parse.GetRequiredValue(output).FullName,
                 Resume: parse.GetValue(resume)?.FullName,
                 MaxTrainImages: parse.GetValue(maxTrain),
-                MaxTestImages: parse.GetValue(maxTest));
-            return Run(context, settings);
+                MaxTestImages: parse.GetValue(maxTest),
+                Recipe: null);
+            return Run(context, settings, recipe: null);
         });
         return command;
     }
 
-    private static int Run(CliContext context, TrainSettings settings)
+    /// <summary>The settings a recipe amounts to, as metrics.json records them.</summary>
+    private static TrainSettings RecipeSettings(Recipe recipe, string? dataDirectory, string device, string output, string? resume, int? maxTrain, int? maxTest)
+    {
+        var o = recipe.Options;
+        return new TrainSettings(
+            Dataset: recipe.Dataset,
+            DataDirectory: dataDirectory,
+            Model: o.ModelName ?? ModelZoo.FastCnnName,
+            Epochs: o.Epochs,
+            BatchSize: o.BatchSize,
+            LearningRate: o.Optimizer.LearningRate,
+            WeightDecay: o.Optimizer.WeightDecay,
+            Optimizer: o.Optimizer.Kind.ToString().ToLowerInvariant(),
+            Scheduler: o.Scheduler.Kind.ToString().ToLowerInvariant(),
+            WarmupSteps: o.Scheduler.WarmupSteps,
+            Augmentation: recipe.AugmentationPreset,
+            Loss: o.Loss.Kind == LossKind.CrossEntropy ? "cross-entropy" : o.Loss.Kind.ToString().ToLowerInvariant(),
+            LabelSmoothing: o.Loss.LabelSmoothing,
+            Seed: o.Seed,
+            Device: device,
+            Output: output,
+            Resume: resume,
+            MaxTrainImages: maxTrain,
+            MaxTestImages: maxTest,
+            Recipe: recipe.Name);
+    }
+
+    private static int Run(CliContext context, TrainSettings settings, Recipe? recipe)
     {
         var clock = Stopwatch.StartNew();
         var device = CommonOptions.ResolveDevice(settings.Device);
@@ -103,7 +150,17 @@ internal static class TrainCommand
         using var network = ModelZoo.Create(settings.Model, modelOptions);
 
         context.Output.WriteLine($"{settings.Dataset}: {train.Count:N0} training and {test.Count:N0} test images; {settings.Model}: {info.ParameterCount:N0} parameters; device {device}");
-        var options = new TrainerOptions
+        var options = recipe is not null
+            ? recipe.Options with
+            {
+                DropLast = train.Count > recipe.Options.BatchSize,
+                Device = device,
+                CheckpointDirectory = settings.Output,
+                ResumeFrom = settings.Resume,
+                ModelName = settings.Model,
+                ModelOptionsJson = JsonSerializer.Serialize(modelOptions with { Seed = null }, RunFiles.Json),
+            }
+            : new TrainerOptions
         {
             Epochs = settings.Epochs,
             BatchSize = settings.BatchSize,
@@ -124,7 +181,13 @@ internal static class TrainCommand
         using (var trainer = new Trainer(network, options with { Progress = new TrainingReporter(context) }))
         {
             history = trainer.Fit(train, validationSet: null, context.CancellationToken);
-            var evaluation = Evaluator.Evaluate(network, test, new EvaluatorOptions { Device = device, Normalization = trainer.Normalization, MistakeCount = 36 });
+            var evaluation = Evaluator.Evaluate(network, test, new EvaluatorOptions
+            {
+                Device = device,
+                Normalization = trainer.Normalization,
+                MistakeCount = 36,
+                HorizontalFlipTta = recipe?.HorizontalFlipTta ?? false,
+            });
             clock.Stop();
             var files = RunFiles.Write(settings.Output, settings, info, train, test, history, evaluation, clock.Elapsed, trainer.LastCheckpointPath);
             context.Output.WriteLine($"test accuracy {evaluation.Accuracy:P2} on {evaluation.Count:N0} images (macro F1 {evaluation.MacroAverage.F1:0.0000}) in {clock.Elapsed.TotalSeconds:0.0}s");
@@ -182,4 +245,4 @@ internal static class TrainCommand
 internal sealed record TrainSettings(
     string Dataset, string? DataDirectory, string Model, int Epochs, int BatchSize, double LearningRate, double WeightDecay,
     string Optimizer, string Scheduler, int WarmupSteps, string Augmentation, string Loss, double LabelSmoothing, long Seed,
-    string Device, string Output, string? Resume, int? MaxTrainImages, int? MaxTestImages);
+    string Device, string Output, string? Resume, int? MaxTrainImages, int? MaxTestImages, string? Recipe);

@@ -123,6 +123,8 @@ internal static class RunFiles
         md.AppendLine();
         md.AppendLine(inv, $"Test accuracy **{evaluation.Accuracy * 100:0.00}%** on {evaluation.Count:N0} test images after {history.Epochs.Count} epoch(s) on {train.Count:N0} training images, in {wallTime.TotalSeconds:0.0} s of wall time.");
         md.AppendLine();
+        if (settings.Recipe is { } recipe)
+            md.AppendLine(inv, $"- recipe: `{recipe}` (docs/recipes.md)");
         md.AppendLine(inv, $"- model: `{model.Name}`, {model.ParameterCount:N0} parameters, {model.FlopsPerImage / 1e6:0.0} MFLOPs per image, input {model.InputShape}");
         md.AppendLine(inv, $"- optimizer `{settings.Optimizer}` (lr {settings.LearningRate.ToString(inv)}, weight decay {settings.WeightDecay.ToString(inv)}), scheduler `{settings.Scheduler}`, loss `{settings.Loss}` (label smoothing {settings.LabelSmoothing.ToString(inv)}), augmentation `{settings.Augmentation}`");
         md.AppendLine(inv, $"- batch size {settings.BatchSize}, seed {settings.Seed}, device `{settings.Device}`");

@@ -97,7 +97,6 @@ public sealed class Predictor : IPredictor
     /// <exception cref="CheckpointMismatchException">The weights do not fit the named model.</exception>
     public static Predictor FromCheckpoint(string path, Device? device = null)
     {
-        Recipes.RegisterModels();
         return FromCheckpoint(path, manifest =>
         {
             if (string.IsNullOrEmpty(manifest.ModelName) || !Models.ModelZoo.Contains(manifest.ModelName))

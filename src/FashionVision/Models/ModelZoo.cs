@@ -16,6 +16,9 @@ namespace FashionVision.Models;
 /// </example>
 public static partial class ModelZoo
 {
+    /// <summary>The zoo name of <see cref="FastCnn"/>, the network of the measured recipes (<c>fast-cnn</c>).</summary>
+    public const string FastCnnName = "fast-cnn";
+
     private static readonly object Gate = new();
     private static readonly List<ModelRegistration> Registrations = new();
     private static readonly ConcurrentDictionary<(string, ModelOptions), ModelInfo> DescribeCache = new();
@@ -58,6 +61,13 @@ public static partial class ModelZoo
         Add("wrn-28-10", o => new WideResNet(28, o.Width ?? 10.0, o.InputChannels, o.NumClasses, o.DropRate ?? 0.0, o.Attention),
             "Wide ResNet WRN-28-10: 3 stages of 4 pre-activation blocks, widths 160-320-640",
             $"96.0% CIFAR-10 test (Zagoruyko & Komodakis 2016, 4.00% error); 95.9-96.7% Fashion-MNIST ({fmnistSeed}); 36.5M parameters");
+        Add(FastCnnName, o =>
+            {
+                RequireNoAttention(o, FastCnnName);
+                return new FastCnn(o.InputChannels, o.NumClasses, width: FastCnnWidth(o), dropRate: o.DropRate ?? 0.1);
+            },
+            "compute-efficient residual CNN of the fast recipes: conv w @28 pooled to 14, conv 2w + residual 2w @14, pool, conv 4w + residual 4w @7, avg+max pooling, linear (w = 24·Width)",
+            "93.27% Fashion-MNIST test in 279 s on 2 CPU cores; 99.68% MNIST (this library's recipes, docs/recipes.md)");
         Add("mobilenet", o => new MobileNet(o.InputChannels, o.NumClasses, o.Width ?? 1.0, o.DropRate ?? 0.0, o.Attention),
             "MobileNet-style: 3×3 stem + seven depthwise-separable blocks (64 … 512), width multiplier α",
             "70.6% ImageNet top-1 for MobileNet-224 at α = 1 (Howard et al. 2017)");
@@ -212,6 +222,9 @@ public static partial class ModelZoo
         if (options.Width is double w && w != 1.0)
             throw new ArgumentException($"Model '{model}' has fixed widths; ModelOptions.Width must be unset or 1.", nameof(options));
     }
+
+    // ModelOptions.Width multiplies FastCnn's base width 24.
+    private static int FastCnnWidth(ModelOptions options) => Math.Max(1, (int)Math.Round(24 * (options.Width ?? 1.0)));
 
     private static void RequireNoAttention(ModelOptions options, string model)
     {

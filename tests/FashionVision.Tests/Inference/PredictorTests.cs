@@ -135,7 +135,6 @@ public class ZooCheckpointPredictorTests
         try
         {
             using var train = TrainingTestKit.Bars(64);
-            Recipes.RegisterModels();
             var modelOptions = new FashionVision.Models.ModelOptions { NumClasses = 3, Width = 0.25, Seed = 3 };
             using var model = FashionVision.Models.ModelZoo.Create(Recipes.FastCnnName, modelOptions);
             var options = new TrainerOptions { Epochs = 1, BatchSize = 16, CheckpointDirectory = dir }.WithZooModel(Recipes.FastCnnName, modelOptions);

@@ -85,4 +85,13 @@ public class ParameterCountTests
         using var block = new DepthwiseSeparableConv(256, 512);
         Assert.That(block.parameters().Sum(p => p.numel()), Is.EqualTo(2_304 + 512 + 131_072 + 1_024));
     }
+
+    [Test]
+    public void FastCnnCount()
+    {
+        // w = 24, every conv bias-free + BN (2·out): stem 1·24·9 + 48 = 264; widen1 24·48·9 + 96 = 10,464; res1 48·48·9 + 96
+        // = 20,832; widen2 48·96·9 + 192 = 41,664; res2 96·96·9 + 192 = 83,136; head (avg+max = 192) → 10: 1,930.
+        Assert.That(Count("fast-cnn"), Is.EqualTo(158_290));
+        Assert.That(Count("fast-cnn", new ModelOptions { Width = 0.5 }), Is.EqualTo(12 * 9 + 24 + 12 * 24 * 9 + 48 + 24 * 24 * 9 + 48 + 24 * 48 * 9 + 96 + 48 * 48 * 9 + 96 + 96 * 10 + 10));
+    }
 }

@@ -26,6 +26,7 @@ internal static class ZooConverters
         registry.Register<ResNet>(ConvertResNet);
         registry.Register<WideResNet>(ConvertWideResNet);
         registry.Register<MobileNet>(ConvertMobileNet);
+        registry.Register<FastCnn>(ConvertFastCnn);
     }
 
     private static OnnxValue ConvertBasicBlock(OnnxExportContext c, BasicBlock block, OnnxValue input)
@@ -134,6 +135,18 @@ internal static class ZooConverters
         var x = c.Convert(model.Relu, c.ConvertConvolution(model.Conv1, model.Bn1, input, "conv1", "bn1"), "relu");
         x = Pool(c, model.AvgPool, c.Convert(model.Blocks, x, "blocks"));
         return c.Convert(model.Classifier, c.Convert(model.Dropout, x, "dropout"), "fc");
+    }
+
+    private static OnnxValue ConvertFastCnn(OnnxExportContext c, FastCnn model, OnnxValue input)
+    {
+        // The stem's Sequential (conv, max-pool, BatchNorm, ReLU) exports its BatchNorm as a node: it follows the pooling,
+        // not the convolution, so it cannot be folded into it.
+        var x = c.Convert(model.Widen1, c.Convert(model.Stem, input, "stem"), "widen1");
+        x = c.Add(x, c.Convert(model.Residual1, x, "res1"));
+        x = c.Convert(model.Widen2, x, "widen2");
+        x = c.Add(x, c.Convert(model.Residual2, x, "res2"));
+        var pooled = c.Concat(1, c.ReduceMean(x, [2, 3], keepDims: false), c.ReduceMax(x, [2, 3], keepDims: false));
+        return c.Convert(model.Classifier, c.Convert(model.Dropout, pooled, "dropout"), "head");
     }
 
     /// <summary>The zoo heads' <c>avgpool(features).flatten(1)</c>.</summary>

@@ -9,6 +9,7 @@ namespace FashionVision.Training;
 /// <param name="Description">What it does and what it reached (see docs/recipes.md for the measurements).</param>
 /// <param name="CreateModel">Builds the model for (input channels, class count) from the zoo, seeded with the recipe's seed.</param>
 /// <param name="Options">The trainer options (seed, epochs, optimizer, schedule, loss, …).</param>
+/// <param name="AugmentationPreset">The <see cref="AugmentationPresets"/> name behind <see cref="TrainerOptions.Augmentation"/> (<c>none</c> when it has none).</param>
 /// <param name="HorizontalFlipTta">Whether evaluation averages each image with its mirror.</param>
 /// <param name="TargetAccuracy">The test accuracy the recipe is meant to reach, in [0, 1].</param>
 public sealed record Recipe(
@@ -17,48 +18,44 @@ public sealed record Recipe(
     string Description,
     Func<int, int, ImageClassifier> CreateModel,
     TrainerOptions Options,
+    string AugmentationPreset,
     bool HorizontalFlipTta,
     double TargetAccuracy);
 
 /// <summary>The library's measured recipes, as API so apps and the CLI can run them (results: docs/recipes.md).</summary>
 public static class Recipes
 {
-    /// <summary>The zoo name of <see cref="FastCnn"/>.</summary>
-    public const string FastCnnName = "fast-cnn";
+    /// <summary>The zoo name of <see cref="FastCnn"/> (<see cref="ModelZoo.FastCnnName"/>).</summary>
+    public const string FastCnnName = ModelZoo.FastCnnName;
 
-    private static readonly object Gate = new();
+    private static ImageClassifier CreateFastCnn(int channels, int classes, long seed) =>
+        ModelZoo.Create(FastCnnName, new ModelOptions { InputChannels = channels, NumClasses = classes, Seed = seed });
 
-    /// <summary>Registers <see cref="FastCnn"/> in the <see cref="ModelZoo"/> as <c>fast-cnn</c> (once; later calls do nothing).</summary>
-    /// <remarks><see cref="ModelOptions.Width"/> multiplies the base width 24; <see cref="ModelOptions.DropRate"/> defaults to 0.1.</remarks>
-    public static void RegisterModels()
-    {
-        lock (Gate)
-        {
-            if (ModelZoo.Contains(FastCnnName))
-                return;
-            ModelZoo.Register(FastCnnName,
-                o => new FastCnn(o.InputChannels, o.NumClasses, width: Math.Max(1, (int)Math.Round(24 * (o.Width ?? 1.0))), dropRate: o.DropRate ?? 0.1),
-                "Compute-efficient residual CNN of the fast recipes: conv w @28 + pool, conv 2w and residual 2w @14, pool, conv 4w and residual 4w @7, avg+max pooling, linear (w = 24·Width).",
-                "this library's fashion-mnist-fast recipe (docs/recipes.md)");
-        }
-    }
+    private static readonly (string Name, Func<long, Recipe> Create)[] Factories =
+    [
+        ("fashion-mnist-fast", FashionMnistFast),
+        ("mnist", MnistDigits),
+    ];
 
-    private static ImageClassifier CreateFastCnn(int channels, int classes, long seed)
-    {
-        RegisterModels();
-        return ModelZoo.Create(FastCnnName, new ModelOptions { InputChannels = channels, NumClasses = classes, Seed = seed });
-    }
+    /// <summary>The recipes' names.</summary>
+    public static IReadOnlyList<string> Names => Factories.Select(f => f.Name).ToArray();
 
-    /// <summary>All recipes by name.</summary>
-    public static IReadOnlyList<Recipe> All => new[] { FashionMnistFast(), MnistDigits() };
+    /// <summary>All recipes, with their measured seed (0).</summary>
+    public static IReadOnlyList<Recipe> All => Factories.Select(f => f.Create(0)).ToArray();
 
     /// <summary>Finds a recipe by name (case-insensitive).</summary>
+    /// <param name="name">The recipe's name (see <see cref="Names"/>).</param>
+    /// <param name="seed">The seed of the run (the measurements in docs/recipes.md use 0).</param>
     /// <exception cref="ArgumentException">No recipe has that name (the message lists the names).</exception>
-    public static Recipe Get(string name)
+    public static Recipe Get(string name, long seed = 0)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
-        return All.FirstOrDefault(r => string.Equals(r.Name, name, StringComparison.OrdinalIgnoreCase))
-               ?? throw new ArgumentException($"Unknown recipe '{name}'. Known recipes: {string.Join(", ", All.Select(r => r.Name))}.", nameof(name));
+        foreach (var (known, create) in Factories)
+        {
+            if (string.Equals(known, name, StringComparison.OrdinalIgnoreCase))
+                return create(seed);
+        }
+        throw new ArgumentException($"Unknown recipe '{name}'. Known recipes: {string.Join(", ", Names)}.", nameof(name));
     }
 
     /// <summary>
@@ -74,6 +71,7 @@ public static class Recipes
         "FastCnn(width 24), 6 epochs, batch 128, AdamW (lr 4e-3, weight decay 0.05 off BN/bias), OneCycle per batch, label smoothing 0.1.",
         (channels, classes) => CreateFastCnn(channels, classes, seed),
         FastCnnOptions(epochs: 6, seed),
+        AugmentationPreset: "none",
         HorizontalFlipTta: false,
         TargetAccuracy: 0.930);
 
@@ -88,6 +86,7 @@ public static class Recipes
         "FastCnn(width 24), 6 epochs, batch 128, random crop with 2-pixel padding, AdamW (lr 4e-3, weight decay 0.05 off BN/bias), OneCycle per batch, label smoothing 0.1.",
         (channels, classes) => CreateFastCnn(channels, classes, seed),
         FastCnnOptions(epochs: 6, seed) with { Augmentation = AugmentationPresets.Get("basic", numClasses: 10, flip: false) },
+        AugmentationPreset: "basic",
         HorizontalFlipTta: false,
         TargetAccuracy: 0.995);
 

@@ -1,9 +1,8 @@
-using FashionVision.Models;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace FashionVision.Training;
+namespace FashionVision.Models;
 
 /// <summary>
 /// The compute-efficient network of the fast recipes: five 3×3 conv–BatchNorm–ReLU layers of widths w, 2w, 2w, 4w, 4w.
@@ -54,6 +53,13 @@ public sealed class FastCnn : ImageClassifier
 
     /// <inheritdoc />
     public override Linear Classifier => head;
+
+    internal Sequential Stem => stem;
+    internal Sequential Widen1 => widen1;
+    internal Sequential Residual1 => res1;
+    internal Sequential Widen2 => widen2;
+    internal Sequential Residual2 => res2;
+    internal Dropout Dropout => dropout;
 
     /// <inheritdoc />
     public override Tensor ForwardFeatures(Tensor input)
