@@ -150,27 +150,22 @@ internal static class TrainCommand
         using var network = ModelZoo.Create(settings.Model, modelOptions);
 
         context.Output.WriteLine($"{settings.Dataset}: {train.Count:N0} training and {test.Count:N0} test images; {settings.Model}: {info.ParameterCount:N0} parameters; device {device}");
-        var options = recipe is not null
-            ? recipe.Options with
-            {
-                DropLast = train.Count > recipe.Options.BatchSize,
-                Device = device,
-                CheckpointDirectory = settings.Output,
-                ResumeFrom = settings.Resume,
-                ModelName = settings.Model,
-                ModelOptionsJson = JsonSerializer.Serialize(modelOptions with { Seed = null }, RunFiles.Json),
-            }
-            : new TrainerOptions
+        // A recipe brings its own training options; otherwise they come from the command line. Either way the run's own
+        // settings (device, run folder, resume, the model's zoo identity) go on top.
+        var training = recipe?.Options ?? new TrainerOptions
         {
             Epochs = settings.Epochs,
             BatchSize = settings.BatchSize,
-            DropLast = train.Count > settings.BatchSize,
             Seed = settings.Seed,
-            Device = device,
             Optimizer = new OptimizerOptions { Kind = ParseOptimizer(settings.Optimizer), LearningRate = settings.LearningRate, WeightDecay = settings.WeightDecay },
             Scheduler = SchedulerFor(settings),
             Loss = LossFor(settings),
             Augmentation = settings.Augmentation == "none" ? null : AugmentationPresets.Get(settings.Augmentation, train.NumClasses, flip: settings.Dataset != "mnist"),
+        };
+        var options = training with
+        {
+            DropLast = train.Count > training.BatchSize,
+            Device = device,
             CheckpointDirectory = settings.Output,
             ResumeFrom = settings.Resume,
             ModelName = settings.Model,
