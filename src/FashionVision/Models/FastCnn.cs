@@ -7,13 +7,16 @@ namespace FashionVision.Models;
 /// <summary>
 /// The compute-efficient network of the fast recipes: five 3×3 conv–BatchNorm–ReLU layers of widths w, 2w, 2w, 4w, 4w.
 /// The first convolution runs at 28×28 and is max-pooled at once (before its BatchNorm and ReLU), so the network's work
-/// happens at 14×14 (2w channels) and 7×7
-/// (4w channels), where the convolutions are wide enough to run near the CPU's matrix-multiply rate; a residual
-/// connection goes around each of the two same-width layers, and the head reads global average and max pooling.
+/// happens at 14×14 (2w channels) and 7×7 (4w channels), where the convolutions are wide enough to run near the CPU's
+/// matrix-multiply rate; a residual connection goes around each of the two same-width layers, and the head reads global
+/// average and max pooling.
 /// At the default width 24 it has 158k parameters and about 12.4 M multiply-adds per 28×28 image.
 /// </summary>
 public sealed class FastCnn : ImageClassifier
 {
+    /// <summary>The base width w the recipes use (<see cref="ModelOptions.Width"/> multiplies it in the zoo).</summary>
+    public const int DefaultWidth = 24;
+
     private readonly Sequential stem;
     private readonly Sequential widen1;
     private readonly Sequential res1;
@@ -26,9 +29,9 @@ public sealed class FastCnn : ImageClassifier
     /// <summary>Creates the network.</summary>
     /// <param name="inputChannels">Channels of the input.</param>
     /// <param name="numClasses">Classes of the head.</param>
-    /// <param name="width">The base width w (default 24).</param>
+    /// <param name="width">The base width w (default <see cref="DefaultWidth"/>).</param>
     /// <param name="dropRate">Dropout before the head (default 0.1).</param>
-    public FastCnn(int inputChannels = 1, int numClasses = 10, int width = 24, double dropRate = 0.1)
+    public FastCnn(int inputChannels = 1, int numClasses = 10, int width = DefaultWidth, double dropRate = 0.1)
         : base(nameof(FastCnn), inputChannels, numClasses)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);

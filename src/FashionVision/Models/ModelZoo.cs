@@ -223,8 +223,8 @@ public static partial class ModelZoo
             throw new ArgumentException($"Model '{model}' has fixed widths; ModelOptions.Width must be unset or 1.", nameof(options));
     }
 
-    // ModelOptions.Width multiplies FastCnn's base width 24.
-    private static int FastCnnWidth(ModelOptions options) => Math.Max(1, (int)Math.Round(24 * (options.Width ?? 1.0)));
+    // ModelOptions.Width multiplies FastCnn's base width.
+    private static int FastCnnWidth(ModelOptions options) => Math.Max(1, (int)Math.Round(FastCnn.DefaultWidth * (options.Width ?? 1.0)));
 
     private static void RequireNoAttention(ModelOptions options, string model)
     {

@@ -136,8 +136,8 @@ public class ZooCheckpointPredictorTests
         {
             using var train = TrainingTestKit.Bars(64);
             var modelOptions = new FashionVision.Models.ModelOptions { NumClasses = 3, Width = 0.25, Seed = 3 };
-            using var model = FashionVision.Models.ModelZoo.Create(Recipes.FastCnnName, modelOptions);
-            var options = new TrainerOptions { Epochs = 1, BatchSize = 16, CheckpointDirectory = dir }.WithZooModel(Recipes.FastCnnName, modelOptions);
+            using var model = FashionVision.Models.ModelZoo.Create(FashionVision.Models.ModelZoo.FastCnnName, modelOptions);
+            var options = new TrainerOptions { Epochs = 1, BatchSize = 16, CheckpointDirectory = dir }.WithZooModel(FashionVision.Models.ModelZoo.FastCnnName, modelOptions);
             Assert.That(options.ModelOptionsJson, Does.Contain("\"Width\":0.25").And.Not.Contain("Seed"));
             using (var trainer = new Trainer(model, options))
                 trainer.Fit(train);

@@ -19,7 +19,7 @@ public class RealDataTrainingTests
         var (train, validation) = subset.SplitStratified(0.25, seed: 1);
         using var _ = train;
         using var __ = validation;
-        using var model = ModelZoo.Create(Recipes.FastCnnName, new ModelOptions { Width = 0.5, Seed = 1 });
+        using var model = ModelZoo.Create(ModelZoo.FastCnnName, new ModelOptions { Width = 0.5, Seed = 1 });
         var recipe = Recipes.FashionMnistFast();
         using var trainer = new Trainer(model, recipe.Options with { Epochs = 4, BatchSize = 32 });
         var history = trainer.Fit(train);

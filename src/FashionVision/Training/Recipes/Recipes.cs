@@ -25,11 +25,8 @@ public sealed record Recipe(
 /// <summary>The library's measured recipes, as API so apps and the CLI can run them (results: docs/recipes.md).</summary>
 public static class Recipes
 {
-    /// <summary>The zoo name of <see cref="FastCnn"/> (<see cref="ModelZoo.FastCnnName"/>).</summary>
-    public const string FastCnnName = ModelZoo.FastCnnName;
-
     private static ImageClassifier CreateFastCnn(int channels, int classes, long seed) =>
-        ModelZoo.Create(FastCnnName, new ModelOptions { InputChannels = channels, NumClasses = classes, Seed = seed });
+        ModelZoo.Create(ModelZoo.FastCnnName, new ModelOptions { InputChannels = channels, NumClasses = classes, Seed = seed });
 
     private static readonly (string Name, Func<long, Recipe> Create)[] Factories =
     [
@@ -100,6 +97,6 @@ public static class Recipes
         Optimizer = new OptimizerOptions { Kind = OptimizerKind.AdamW, LearningRate = 4e-3, WeightDecay = 0.05 },
         Scheduler = new SchedulerOptions { Kind = SchedulerKind.OneCycle, Interval = SchedulerInterval.Batch, PctStart = 0.25 },
         Loss = new LossOptions { LabelSmoothing = 0.1 },
-        ModelName = FastCnnName,
+        ModelName = ModelZoo.FastCnnName,
     };
 }
