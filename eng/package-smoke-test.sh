@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Package smoke test: proves that `dotnet add package FashionVision` works for a user, native-loading fix included.
 #
-#   1. packs FashionVision, FashionVision.Onnx and FashionVision.Visualization (and, with --tool, the fashionvision .NET
+#   1. packs FashionVision, FashionVision.Imaging, FashionVision.Onnx and FashionVision.Visualization (and, with --tool, the fashionvision .NET
 #      tool for linux-x64) into a temporary folder feed with eng/pack.sh, with a version no NuGet cache can already hold;
 #   2. checks every package holds its README, LICENSE, XML docs, a symbols package (.snupkg), and, for the core, the
 #      native-loading targets under build/ and buildTransitive/;
@@ -60,7 +60,7 @@ require_entry() { # nupkg, regex
   listing="$(unzip -Z1 "$1")" || fail "cannot list $1"
   grep -Eq "$2" <<<"$listing" || fail "$(basename "$1") lacks an entry matching $2"
 }
-for project in FashionVision FashionVision.Onnx FashionVision.Visualization; do
+for project in FashionVision FashionVision.Imaging FashionVision.Onnx FashionVision.Visualization; do
   nupkg="$feed/$project.$version.nupkg"
   [ -f "$nupkg" ] || fail "missing $nupkg"
   [ -f "$feed/$project.$version.snupkg" ] || fail "missing the symbols package of $project"

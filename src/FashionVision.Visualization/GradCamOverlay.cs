@@ -1,3 +1,4 @@
+using FashionVision.IO;
 using ScottPlot;
 using static TorchSharp.torch;
 

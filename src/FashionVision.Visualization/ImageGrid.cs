@@ -1,3 +1,4 @@
+using FashionVision.IO;
 using SkiaSharp;
 using static TorchSharp.torch;
 

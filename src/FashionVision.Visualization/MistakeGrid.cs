@@ -1,3 +1,4 @@
+using FashionVision.IO;
 using static TorchSharp.torch;
 
 namespace FashionVision.Visualization;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using FashionVision.IO;
 using ScottPlot;
 
 namespace FashionVision.Visualization;

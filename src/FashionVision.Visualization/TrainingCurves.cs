@@ -1,3 +1,4 @@
+using FashionVision.IO;
 using FashionVision.Training;
 using ScottPlot;
 

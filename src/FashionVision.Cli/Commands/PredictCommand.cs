@@ -1,5 +1,6 @@
 using System.CommandLine;
 using FashionVision.Cli.Infrastructure;
+using FashionVision.Imaging;
 using FashionVision.Inference;
 using FashionVision.Onnx;
 using FashionVision.Training;

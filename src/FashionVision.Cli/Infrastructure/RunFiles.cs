@@ -5,6 +5,7 @@ using System.Text.Json.Serialization;
 using FashionVision.Cli.Commands;
 using FashionVision.Data;
 using FashionVision.Evaluation;
+using FashionVision.IO;
 using FashionVision.Models;
 using FashionVision.Training;
 using FashionVision.Visualization;
@@ -111,7 +112,7 @@ internal static class RunFiles
             wallTimeSeconds = wallTime.TotalSeconds,
             checkpoint,
         };
-        AtomicWrite(path, JsonSerializer.Serialize(metrics, Json));
+        AtomicFile.WriteAllText(path, JsonSerializer.Serialize(metrics, Json));
     }
 
     private static void WriteReport(string path, TrainSettings settings, ModelInfo model, InMemoryDataset train, InMemoryDataset test,
@@ -167,21 +168,6 @@ internal static class RunFiles
             md.AppendLine();
             md.AppendLine(inv, $"![misclassified test images]({MistakesFile})");
         }
-        AtomicWrite(path, md.ToString());
-    }
-
-    public static void AtomicWrite(string path, string content)
-    {
-        string temporary = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
-        try
-        {
-            File.WriteAllText(temporary, content, new UTF8Encoding(false));
-            File.Move(temporary, path, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temporary))
-                File.Delete(temporary);
-        }
+        AtomicFile.WriteAllText(path, md.ToString());
     }
 }

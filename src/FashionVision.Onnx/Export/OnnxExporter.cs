@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using FashionVision.IO;
 using FashionVision.Onnx.Protobuf;
 using Google.Protobuf;
 using TorchSharp;

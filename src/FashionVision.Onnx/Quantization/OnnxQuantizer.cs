@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text.Json;
+using FashionVision.IO;
 using FashionVision.Onnx.Protobuf;
 using Google.Protobuf;
 using static TorchSharp.torch;

@@ -1,3 +1,4 @@
+using FashionVision.IO;
 using TorchSharp;
 using static TorchSharp.torch;
 

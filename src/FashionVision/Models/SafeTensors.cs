@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
+using FashionVision.IO;
 using static TorchSharp.torch;
 
 namespace FashionVision.Models;

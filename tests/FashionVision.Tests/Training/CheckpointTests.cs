@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using FashionVision.IO;
 using FashionVision.Training;
 using static FashionVision.Tests.Training.TrainingTestKit;
 

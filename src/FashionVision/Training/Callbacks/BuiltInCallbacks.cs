@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using FashionVision.IO;
 using Microsoft.Extensions.Logging;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -2,6 +2,7 @@ using System.IO.Compression;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using FashionVision.Data;
+using FashionVision.IO;
 using TorchSharp;
 using static TorchSharp.torch;
 

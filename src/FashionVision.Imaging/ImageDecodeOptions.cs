@@ -1,4 +1,4 @@
-namespace FashionVision.Visualization;
+namespace FashionVision.Imaging;
 
 /// <summary>Whether to turn dark-on-light images into light-on-dark ones, as the MNIST family stores them.</summary>
 public enum InversionMode

@@ -2,7 +2,7 @@ using SkiaSharp;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace FashionVision.Visualization;
+namespace FashionVision.Imaging;
 
 /// <summary>
 /// Turns image files (PNG, JPEG, BMP, GIF, WebP; decoded by SkiaSharp) into model input the way the MNIST family was made:

@@ -1,7 +1,9 @@
 using FashionVision.Inference;
+using FashionVision.Visualization;
+using FashionVision.Visualization.Tests;
 using SkiaSharp;
 
-namespace FashionVision.Visualization.Tests;
+namespace FashionVision.Imaging.Tests;
 
 public class ImageDecoderTests
 {

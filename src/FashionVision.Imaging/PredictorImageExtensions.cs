@@ -1,6 +1,6 @@
 using FashionVision.Inference;
 
-namespace FashionVision.Visualization;
+namespace FashionVision.Imaging;
 
 /// <summary>Predicts from image files and encoded images: decodes them with <see cref="ImageDecoder"/> at the predictor's input size.</summary>
 public static class PredictorImageExtensions

@@ -1,4 +1,4 @@
-namespace FashionVision.Visualization;
+namespace FashionVision.Imaging;
 
 /// <summary>An image file or buffer could not be turned into model input: it is missing, empty, not an image, or corrupt.</summary>
 public sealed class ImageDecodeException : Exception
