@@ -62,6 +62,36 @@ public static class ConvInitialization
         }
     }
 
+    /// <summary>
+    /// Whitens the first convolution of <paramref name="model"/> (in module order) with patch statistics of the first
+    /// <paramref name="sampleSize"/> images of <paramref name="data"/>, normalised with <paramref name="normalization"/>
+    /// the way the trainer will feed them (see <see cref="Whiten"/>).
+    /// </summary>
+    /// <param name="model">The model; its first <see cref="Conv2d"/> is whitened.</param>
+    /// <param name="data">The training images (uint8 N×C×H×W tensors in an <see cref="Data.InMemoryDataset"/>).</param>
+    /// <param name="normalization">The per-channel statistics the inputs are normalised with, or null for inputs in [0, 1].</param>
+    /// <param name="sampleSize">How many images to take the statistics from (default 5,000).</param>
+    /// <param name="epsilon">See <see cref="Whiten"/>.</param>
+    /// <param name="freeze">Whether the whitening filters stay fixed during training (default true).</param>
+    /// <exception cref="ArgumentException">The model has no convolution.</exception>
+    public static void WhitenFirstConvolution(nn.Module model, Data.InMemoryDataset data, Data.ChannelStatistics? normalization,
+        int sampleSize = 5000, double epsilon = 5e-4, bool freeze = true)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentOutOfRangeException.ThrowIfLessThan(sampleSize, 1);
+        var first = model.modules().OfType<Conv2d>().FirstOrDefault()
+                    ?? throw new ArgumentException($"{model.GetType().Name} has no convolution to whiten.", nameof(model));
+        using var scope = NewDisposeScope();
+        var images = data.Images.narrow(0, 0, Math.Min(sampleSize, data.Count)).to(first.weight.device).to_type(ScalarType.Float32).div(255f);
+        if (normalization is { } stats)
+        {
+            var shape = new long[] { 1, stats.Channels, 1, 1 };
+            images = images.sub(tensor(stats.Mean, shape, device: images.device)).div(tensor(stats.Std, shape, device: images.device));
+        }
+        Whiten(first, images, epsilon, freeze);
+    }
+
     /// <summary>The eigenvalues (D) and eigenvectors (D×D, as columns) of the uncentred covariance of the kh×kw patches of <paramref name="images"/>.</summary>
     public static (Tensor Values, Tensor Vectors) PatchEigenbasis(Tensor images, long kh, long kw)
     {

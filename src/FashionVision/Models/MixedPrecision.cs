@@ -43,12 +43,13 @@ public static class MixedPrecision
         return scope.MoveToOuter(output);
     }
 
-    /// <summary>Runs the layers of <paramref name="layers"/> in order, convolutions in <paramref name="precision"/> and the rest as they are.</summary>
+    /// <summary>
+    /// Runs the layers of <paramref name="layers"/> in order: convolutions in <paramref name="precision"/>, 2×2 max-pooling
+    /// through <see cref="MaxPool2x2"/> when no gradient is needed, the rest through their own <c>call</c> (so hooks fire).
+    /// </summary>
     public static Tensor Run(Sequential layers, Tensor input, ComputePrecision precision)
     {
         ArgumentNullException.ThrowIfNull(layers);
-        if (precision == ComputePrecision.Float32)
-            return layers.call(input);
         using var scope = NewDisposeScope();
         var x = input;
         foreach (var layer in layers.children())
@@ -56,6 +57,7 @@ public static class MixedPrecision
             x = layer switch
             {
                 Conv2d conv => Conv(conv, x, precision),
+                MaxPool2d pool when IsPlain2x2(pool) && x.dim() == 4 && x.shape[2] % 2 == 0 && x.shape[3] % 2 == 0 && !NeedsGradient(x) => MaxPool2x2(x),
                 Sequential inner => Run(inner, x, precision),
                 nn.Module<Tensor, Tensor> module => module.call(x),
                 _ => throw new NotSupportedException($"Cannot run a {layer.GetType().Name} inside a Sequential."),
@@ -63,6 +65,30 @@ public static class MixedPrecision
         }
         return scope.MoveToOuter(x);
     }
+
+    /// <summary>
+    /// 2×2 max-pooling with stride 2 as two element-wise maxima over strided views: the same values as
+    /// <c>max_pool2d(x, 2)</c>, several times faster on the CPU (libtorch's NCHW pooling kernel tracks indices and does
+    /// not vectorise), but without a gradient: use it where none is needed (inference, or a frozen first layer).
+    /// </summary>
+    /// <exception cref="ArgumentException">The input is not N×C×H×W with even H and W.</exception>
+    public static Tensor MaxPool2x2(Tensor input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (input.dim() != 4 || input.shape[2] % 2 != 0 || input.shape[3] % 2 != 0)
+            throw new ArgumentException($"MaxPool2x2 needs N×C×H×W with even H and W, got [{string.Join(", ", input.shape)}].", nameof(input));
+        long n = input.shape[0], c = input.shape[1], h = input.shape[2] / 2, w = input.shape[3] / 2;
+        using var scope = NewDisposeScope();
+        var v = input.view(n, c, h, 2, w, 2);
+        var rows = maximum(v.select(3, 0), v.select(3, 1));
+        return scope.MoveToOuter(maximum(rows.select(4, 0), rows.select(4, 1)));
+    }
+
+    private static bool IsPlain2x2(MaxPool2d pool) =>
+        pool.kernel_size.All(k => k == 2) && (pool.stride is null || pool.stride.All(s => s == 2))
+        && (pool.padding is null || pool.padding.All(p => p == 0)) && (pool.dilation is null || pool.dilation.All(d => d == 1));
+
+    private static bool NeedsGradient(Tensor x) => x.requires_grad && is_grad_enabled();
 
     /// <summary>Casts a bfloat16 tensor back to float32 (e.g. features entering a float32 head); float32 passes through.</summary>
     public static Tensor ToFloat32(Tensor input)

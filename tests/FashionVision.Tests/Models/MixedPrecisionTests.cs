@@ -100,4 +100,35 @@ public class MixedPrecisionTests
         using var trainer = new Trainer(model, new TrainerOptions { Epochs = 1, Precision = ComputePrecision.BFloat16 });
         Assert.That(Assert.Throws<ArgumentException>(() => trainer.Fit(train))!.ParamName, Is.EqualTo("Precision"));
     }
+
+    [Test]
+    public void TheFastMaxPoolGivesExactlyMaxPool2dsValuesTiesIncluded()
+    {
+        manual_seed(4);
+        using var x = nn.functional.relu(randn(3, 5, 8, 6)).round(); // many ties
+        using var reference = nn.functional.max_pool2d(x, 2);
+        using var fast = MixedPrecision.MaxPool2x2(x);
+        Assert.That(fast.shape, Is.EqualTo(reference.shape));
+        Assert.That(fast.allclose(reference, rtol: 0, atol: 0), Is.True);
+        using var odd = zeros(1, 1, 5, 4);
+        Assert.Throws<ArgumentException>(() => MixedPrecision.MaxPool2x2(odd));
+    }
+
+    [Test]
+    public void RunPoolsFastOnlyWhereNoGradientIsNeededAndTrainsAsBefore()
+    {
+        manual_seed(5);
+        using var layers = nn.Sequential(nn.Conv2d(1, 4, 3, padding: 1), nn.MaxPool2d(2), nn.ReLU());
+        using var x = randn(2, 1, 6, 6);
+        using var reference = layers.call(x);
+        using var fast = MixedPrecision.Run(layers, x, ComputePrecision.Float32);
+        Assert.That(fast.allclose(reference, rtol: 0, atol: 0), Is.True);
+        // With gradients the ordinary pooling runs, so the weights get the same gradient as through call().
+        MixedPrecision.Run(layers, x, ComputePrecision.Float32).sum().backward();
+        var conv = (TorchSharp.Modules.Conv2d)layers.children().First();
+        using var viaRun = conv.weight.grad!.clone();
+        layers.zero_grad();
+        layers.call(x).sum().backward();
+        Assert.That(viaRun.allclose(conv.weight.grad!, rtol: 0, atol: 0), Is.True);
+    }
 }
