@@ -36,10 +36,16 @@ public static class FashionVisionEndpoints
         group.MapPost("/gradcam", GradCamAsync).DisableAntiforgery();
         group.MapGet("/model", (ServedModels models, string? model) => Guard(() => Results.Ok(Describe(models, models.Get(model)))));
         group.MapGet("/models", (ServedModels models) => Results.Ok(models.All.Select(m => Describe(models, m)).ToArray()));
-        group.MapGet("/health", (ServedModels models) => Results.Ok(new HealthResponse("ok", models.All.Count(),
-            (DateTime.Now - Process.GetCurrentProcess().StartTime).TotalSeconds, Environment.WorkingSet, GC.GetTotalMemory(false),
-            models.All.Sum(m => m.Batcher.Runs), models.All.Sum(m => m.Batcher.Images))));
+        group.MapGet("/health", Health);
         return group;
+    }
+
+    private static IResult Health(ServedModels models)
+    {
+        using var process = Process.GetCurrentProcess();
+        return Results.Ok(new HealthResponse("ok", models.All.Count(), (DateTime.Now - process.StartTime).TotalSeconds,
+            process.WorkingSet64, GC.GetTotalMemory(forceFullCollection: false),
+            models.All.Sum(m => m.Batcher.Runs), models.All.Sum(m => m.Batcher.Images)));
     }
 
     private static Task<IResult> PredictAsync(HttpContext context, ServedModels models, ILoggerFactory loggers, string? model, int? top) =>

@@ -1,3 +1,4 @@
+using System.Globalization;
 using FashionVision.Imaging;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.WebUtilities;
@@ -78,7 +79,7 @@ internal static class ImageRequestReader
     /// <summary>Reads the whole body, refusing more than <paramref name="limit"/> bytes (from Content-Length at once, or while reading).</summary>
     private static async Task<byte[]> ReadBodyAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
     {
-        var tooLarge = $"the request body is larger than the limit of {limit:N0} bytes.";
+        var tooLarge = string.Create(CultureInfo.InvariantCulture, $"the request body is larger than the limit of {limit:N0} bytes.");
         if (request.ContentLength > limit)
             throw new RequestRejectedException(StatusCodes.Status413PayloadTooLarge, tooLarge);
         using var buffer = new MemoryStream(request.ContentLength is { } length ? (int)length : 0);

@@ -91,30 +91,14 @@ public static partial class TritonModelRepository
 
     private static string Config(string name, Tensor input, Tensor output, IReadOnlyDictionary<string, string> metadata, TritonModelOptions options)
     {
-        static string Dims(long[] dims) => string.Join(", ", dims.Select(d => d.ToString(CultureInfo.InvariantCulture)));
-        static string Quote(string s) => "\"" + s.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("\n", "\\n") + "\"";
         var text = new StringBuilder();
         text.AppendLine("# Written by FashionVision (TritonModelRepository). Clients send FP32 (pixel - mean) / std, pixels in [0, 1];");
         text.AppendLine("# mean and std are in the parameters below.");
         text.AppendLine($"name: {Quote(name)}");
         text.AppendLine("backend: \"onnxruntime\"");
         text.AppendLine($"max_batch_size: {options.MaxBatchSize}");
-        text.AppendLine("input [");
-        text.AppendLine("  {");
-        text.AppendLine($"    name: {Quote(input.Name)}");
-        text.AppendLine("    data_type: TYPE_FP32");
-        text.AppendLine("    format: FORMAT_NCHW");
-        text.AppendLine($"    dims: [ {Dims(input.Dims)} ]");
-        text.AppendLine("  }");
-        text.AppendLine("]");
-        text.AppendLine("output [");
-        text.AppendLine("  {");
-        text.AppendLine($"    name: {Quote(output.Name)}");
-        text.AppendLine("    data_type: TYPE_FP32");
-        text.AppendLine($"    dims: [ {Dims(output.Dims)} ]");
-        text.AppendLine("    label_filename: \"labels.txt\"");
-        text.AppendLine("  }");
-        text.AppendLine("]");
+        AppendTensor(text, "input", input, "format: FORMAT_NCHW");
+        AppendTensor(text, "output", output, "label_filename: \"labels.txt\"");
         text.AppendLine("dynamic_batching {");
         if (options.PreferredBatchSizes.Count > 0)
             text.AppendLine($"  preferred_batch_size: [ {string.Join(", ", options.PreferredBatchSizes)} ]");
@@ -137,6 +121,21 @@ public static partial class TritonModelRepository
         }
         return text.ToString();
     }
+
+    /// <summary>An <c>input</c> or <c>output</c> block: name, FP32, dims without the batch dimension, one extra field.</summary>
+    private static void AppendTensor(StringBuilder text, string block, Tensor tensor, string extra)
+    {
+        text.AppendLine($"{block} [");
+        text.AppendLine("  {");
+        text.AppendLine($"    name: {Quote(tensor.Name)}");
+        text.AppendLine("    data_type: TYPE_FP32");
+        text.AppendLine($"    dims: [ {string.Join(", ", tensor.Dims.Select(d => d.ToString(CultureInfo.InvariantCulture)))} ]");
+        text.AppendLine($"    {extra}");
+        text.AppendLine("  }");
+        text.AppendLine("]");
+    }
+
+    private static string Quote(string s) => "\"" + s.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("\n", "\\n") + "\"";
 
     [GeneratedRegex("^[A-Za-z0-9._-]+$")]
     private static partial Regex NamePattern();
