@@ -16,7 +16,7 @@ using System.Text.Json;
 using FashionVision.Data;
 using FashionVision.Visualization;
 
-var url = new Option<Uri>("--url") { Description = "The server (loopback only)", DefaultValueFactory = _ => new Uri("http://127.0.0.1:5080") };
+var url = new Option<string>("--url") { Description = "The server (loopback only)", DefaultValueFactory = _ => "http://127.0.0.1:5080" };
 var clients = new Option<int>("--clients") { Description = "Concurrent clients", DefaultValueFactory = _ => 8 };
 var duration = new Option<string>("--duration") { Description = "Measured time (e.g. 30s, 2m)", DefaultValueFactory = _ => "30s" };
 var warmup = new Option<string>("--warmup") { Description = "Warm-up time before measuring", DefaultValueFactory = _ => "5s" };
@@ -26,10 +26,9 @@ var model = new Option<string?>("--model") { Description = "The model to ask (?m
 var root = new RootCommand("Bounded load test of the FashionVision web app on 127.0.0.1.") { url, clients, duration, warmup, maxRequests, imagesPerRequest, model };
 root.SetAction(async (parse, cancellationToken) =>
 {
-    var server = parse.GetValue(url)!;
-    if (!IsLoopback(server))
+    if (!Uri.TryCreate(parse.GetValue(url), UriKind.Absolute, out var server) || !IsLoopback(server))
     {
-        Console.Error.WriteLine($"error: --url must be a loopback address (127.0.0.0/8, localhost or [::1]), not '{server.Host}'.");
+        Console.Error.WriteLine($"error: --url must be an http URL on a loopback address (127.0.0.0/8, localhost or [::1]), not '{parse.GetValue(url)}'.");
         return 2;
     }
     int n = parse.GetValue(clients), limit = parse.GetValue(maxRequests), perRequest = parse.GetValue(imagesPerRequest);
