@@ -121,6 +121,26 @@ public sealed class TrainCommandTests
     }
 
     [Test]
+    public void ExportWritesATritonModelRepository()
+    {
+        Assert.That(_train.ExitCode, Is.Zero, _train.ToString());
+        string checkpoint = Directory.GetFiles(_folder, "last.ckpt").Single();
+        string repository = Path.Combine(_folder, "triton");
+        var export = CliRunner.Run("export", checkpoint, "--output", Path.Combine(_folder, "triton-export", "model.onnx"), "--triton", repository, "--triton-name", "fashion");
+        Assert.That(export.ExitCode, Is.Zero, export.ToString());
+        string config = File.ReadAllText(Path.Combine(repository, "fashion", "config.pbtxt"));
+        Assert.Multiple(() =>
+        {
+            Assert.That(export.Output, Does.Contain("Triton model: " + Path.Combine(repository, "fashion")));
+            Assert.That(File.Exists(Path.Combine(repository, "fashion", "1", "model.onnx")), Is.True);
+            Assert.That(File.ReadAllLines(Path.Combine(repository, "fashion", "labels.txt")), Is.EqualTo(FashionMnistSource.Classes));
+            Assert.That(config, Does.Contain("name: \"fashion\"").And.Contain("dims: [ 1, 28, 28 ]").And.Contain("dims: [ 10 ]"));
+        });
+        var badName = CliRunner.Run("export", checkpoint, "--triton", repository, "--triton-name", "../up");
+        CliRunner.AssertOneLineError(badName, CliApp.UsageError, "--triton-name");
+    }
+
+    [Test]
     public void ExportWritesOnnxAndInt8AndPredictAgreesWithTheCheckpoint()
     {
         Assert.That(_train.ExitCode, Is.Zero, _train.ToString());
