@@ -93,6 +93,28 @@ public sealed class TensorBoardEventWriter : IDisposable
         WriteSummary(step, summaryValue);
     }
 
+    /// <summary>Adds a PNG image, reading its size and channel count from the file's header.</summary>
+    /// <param name="tag">The image series name.</param>
+    /// <param name="png">The PNG file's bytes.</param>
+    /// <param name="step">The x coordinate.</param>
+    /// <exception cref="ArgumentException">The bytes do not start with a PNG signature and header.</exception>
+    public void AddPng(string tag, ReadOnlySpan<byte> png, long step)
+    {
+        ReadOnlySpan<byte> signature = [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A];
+        if (png.Length < 33 || !png[..8].SequenceEqual(signature) || !png.Slice(12, 4).SequenceEqual("IHDR"u8))
+            throw new ArgumentException("The bytes are not a PNG file (no PNG signature and IHDR header).", nameof(png));
+        int width = BinaryPrimitives.ReadInt32BigEndian(png.Slice(16, 4));
+        int height = BinaryPrimitives.ReadInt32BigEndian(png.Slice(20, 4));
+        int channels = png[25] switch
+        {
+            0 => 1,       // grayscale
+            4 => 2,       // grayscale + alpha
+            6 => 4,       // RGBA
+            _ => 3,       // RGB, palette
+        };
+        AddImage(tag, png, width, height, channels, step);
+    }
+
     /// <summary>Hands everything written so far to the operating system, so TensorBoard sees it.</summary>
     public void Flush()
     {
