@@ -30,7 +30,14 @@ var clock = Stopwatch.StartNew();
 var source = new FashionMnistSource();
 using var fullTrain = source.Load(DatasetSplit.Train);
 using var test = source.Load(DatasetSplit.Test);
-using var train = fullTrain.Take(quick ? 10_000 : 60_000);
+using var subset = fullTrain.Take(quick ? 10_000 : 60_000);
+// A tenth of the training images is held out, stratified by class: the trainer reports the validation loss and accuracy
+// after every epoch, and the overfitting monitor warns if the validation loss pulls away from the training loss. The
+// test set stays untouched until the end.
+var split = subset.SplitStratified(0.1, seed: 3);
+using var train = split.Train;
+using var validation = split.Validation;
+var overfitting = new OverfittingMonitor();
 using var model = ModelZoo.Create("small-cnn", new ModelOptions { Seed = 3 });
 using var trainer = new Trainer(model, new TrainerOptions
 {
@@ -39,10 +46,15 @@ using var trainer = new Trainer(model, new TrainerOptions
     Seed = 3,
     Optimizer = new OptimizerOptions { Kind = OptimizerKind.AdamW, LearningRate = 3e-3, WeightDecay = 1e-4 },
     Scheduler = new SchedulerOptions { Kind = SchedulerKind.OneCycle, Interval = SchedulerInterval.Batch },
+    Callbacks = [overfitting],
 });
-trainer.Fit(train);
+trainer.EpochEnd += (_, e) => Console.WriteLine(
+    $"epoch {e.Metrics.Epoch}: train loss {e.Metrics.TrainLoss:0.000}, validation loss {e.Metrics.ValidationLoss:0.000}, validation accuracy {e.Metrics.ValidationAccuracy:P2}");
+trainer.Fit(train, validation);
+foreach (var warning in overfitting.Warnings)
+    Console.WriteLine($"warning: {warning}");
 var result = Evaluator.Evaluate(model, test, new EvaluatorOptions { Normalization = trainer.Normalization, MistakeCount = 36 });
-Console.WriteLine($"Trained on {train.Count:N0} images: {result}");
+Console.WriteLine($"Trained on {train.Count:N0} images ({validation.Count:N0} held out for validation): {result}");
 
 // ## 2. The confusion matrix
 // Rows are true classes, columns predictions. The diagonal is right; everything else is a kind of mistake.

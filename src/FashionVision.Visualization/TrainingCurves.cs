@@ -158,6 +158,8 @@ public static class TrainingCurves
                 var line = plot.Add.Scatter(xs, ys, ChartRendering.Palette[2]);
                 line.LineWidth = 2;
                 line.MarkerSize = xs.Length > 40 ? 0 : 4;
+                if (rates.Max() == rates.Min() && rates[0] > 0)
+                    plot.Axes.SetLimitsY(0, 2 * rates[0]);   // a constant rate: show it mid-panel, not on an arbitrary ±1 axis
                 if (logScale)
                 {
                     plot.YLabel("learning rate (log scale)");
@@ -173,12 +175,14 @@ public static class TrainingCurves
                 plot.Dispose();
                 throw new ArgumentOutOfRangeException(nameof(panel), panel, "Unknown training-curve panel.");
         }
-        if (history.Count == 1 && !(perStep && panel != TrainingCurve.Accuracy))
+        if (perStep)
+            plot.Axes.SetLimitsX(0, history[^1].Epoch * 1.03);   // every panel on the same axis, from the start of training
+        else if (history.Count == 1)
             plot.Axes.SetLimitsX(0.5, 1.5);
         return plot;
     }
 
-    /// <summary>Every batch's loss (faint), its smoothed curve (bold), and the per-epoch validation loss, on the epoch axis.</summary>
+    /// <summary>Every batch's loss (faint), its smoothed curve (bold, <see cref="StepHistory.SmoothingFor"/>), and the per-epoch validation loss, on the epoch axis.</summary>
     private static void AddStepLoss(Plot plot, IReadOnlyList<EpochMetrics> history, IReadOnlyList<StepMetrics> steps)
     {
         var finite = steps.Where(s => double.IsFinite(s.Loss)).ToArray();
@@ -186,7 +190,7 @@ public static class TrainingCurves
         raw.LegendText = "train (per batch)";
         raw.LineWidth = 1;
         raw.MarkerSize = 0;
-        var smoothed = StepHistory.Smooth(finite.Select(s => s.Loss).ToArray());
+        var smoothed = StepHistory.Smooth(finite.Select(s => s.Loss).ToArray(), StepHistory.SmoothingFor(finite.Length));
         var trend = plot.Add.Scatter(finite.Select(s => s.EpochProgress).ToArray(), smoothed, ChartRendering.Palette[0]);
         trend.LegendText = "train (smoothed)";
         trend.LineWidth = 2.5f;

@@ -105,6 +105,8 @@ public class RunMonitoringTests
             Assert.That(StepHistory.Smooth([2, 4], 0.5), Is.EqualTo(new[] { 2.0, (0.5 * 1 + 2) / 0.75 }).Within(1e-12));
             Assert.That(StepHistory.Smooth([double.NaN, 2, double.PositiveInfinity, 2], 0.5), Is.EqualTo(new[] { double.NaN, 2, 2, 2 }).Within(1e-12));
             Assert.That(() => StepHistory.Smooth([1], 1), Throws.TypeOf<ArgumentOutOfRangeException>());
+            Assert.That(new[] { StepHistory.SmoothingFor(10), StepHistory.SmoothingFor(40), StepHistory.SmoothingFor(5000) }, Is.EqualTo(new[] { 0, 0.5, 0.9 }).Within(1e-12),
+                "a window of about a twentieth of the run, at most 0.9");
         });
     }
 

@@ -13,12 +13,12 @@ namespace FashionVision.Training;
 /// var steps = new StepHistory();
 /// using var trainer = new Trainer(model, options with { Callbacks = [steps] });
 /// trainer.Fit(train, validation);
-/// double[] smoothed = StepHistory.Smooth(steps.Steps.Select(s => s.Loss).ToArray());
+/// double[] smoothed = steps.SmoothedLoss();
 /// </code>
 /// </example>
 public sealed class StepHistory : TrainerCallback
 {
-    /// <summary>The smoothing weight TensorBoard-style curves use by default: each point keeps 90% of the running average.</summary>
+    /// <summary>The largest smoothing weight <see cref="SmoothingFor"/> picks: each point keeps 90% of the running average.</summary>
     public const double DefaultSmoothing = 0.9;
 
     private const string StateName = "steps";
@@ -56,8 +56,15 @@ public sealed class StepHistory : TrainerCallback
         return smoothed;
     }
 
-    /// <summary>The smoothed training loss of <see cref="Steps"/> (see <see cref="Smooth"/>).</summary>
-    public double[] SmoothedLoss(double weight = DefaultSmoothing) => Smooth(_steps.Select(s => s.Loss).ToArray(), weight);
+    /// <summary>
+    /// A smoothing weight that suits a series of <paramref name="count"/> points: an averaging window of about a twentieth of
+    /// the series (weight 1 − 20/count), at most <see cref="DefaultSmoothing"/>. Short runs are smoothed less, so the curve
+    /// does not lag far behind the batches it summarises.
+    /// </summary>
+    public static double SmoothingFor(int count) => Math.Clamp(1 - 20.0 / Math.Max(1, count), 0, DefaultSmoothing);
+
+    /// <summary>The smoothed training loss of <see cref="Steps"/> (see <see cref="Smooth"/>), with <see cref="SmoothingFor"/> the step count unless a weight is given.</summary>
+    public double[] SmoothedLoss(double? weight = null) => Smooth(_steps.Select(s => s.Loss).ToArray(), weight ?? SmoothingFor(_steps.Count));
 
     /// <inheritdoc />
     public override void OnFitStart(Trainer trainer)
