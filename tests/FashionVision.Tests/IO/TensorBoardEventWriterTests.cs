@@ -3,19 +3,8 @@ using FashionVision.Tests.Shared;
 
 namespace FashionVision.Tests.IO;
 
-public class TensorBoardEventWriterTests
+public class TensorBoardEventWriterTests : Training.TrainingTestKit.WithTempDirectory
 {
-    private string _dir = "";
-
-    [SetUp]
-    public void SetUp() => _dir = Training.TrainingTestKit.TempDirectory();
-
-    [TearDown]
-    public void TearDown()
-    {
-        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
-    }
-
     /// <summary>A clock fixed at a known instant, to check the wall time written into every event.</summary>
     private sealed class FixedClock(DateTimeOffset now) : TimeProvider
     {
@@ -36,7 +25,7 @@ public class TensorBoardEventWriterTests
         var when = new DateTimeOffset(2026, 5, 4, 3, 2, 1, 500, TimeSpan.Zero);
         byte[] png = [0x89, 0x50, 0x4E, 0x47, 1, 2, 3, 4, 5];
         string path;
-        using (var writer = new TensorBoardEventWriter(_dir, new FixedClock(when)))
+        using (var writer = new TensorBoardEventWriter(Dir, new FixedClock(when)))
         {
             path = writer.FilePath;
             writer.AddScalar("loss/train", 0.25, 3);
@@ -64,7 +53,7 @@ public class TensorBoardEventWriterTests
     public void ACorruptedByteIsCaughtByTheChecksum()
     {
         string path;
-        using (var writer = new TensorBoardEventWriter(_dir))
+        using (var writer = new TensorBoardEventWriter(Dir))
         {
             path = writer.FilePath;
             writer.AddScalar("x", 1, 1);
@@ -78,7 +67,7 @@ public class TensorBoardEventWriterTests
     [Test]
     public void FlushedRecordsAreReadableWhileTheFileIsOpen()
     {
-        using var writer = new TensorBoardEventWriter(_dir);
+        using var writer = new TensorBoardEventWriter(Dir);
         writer.AddScalar("a", 2, 1);
         writer.Flush();
         Assert.That(TensorBoardEventFile.Scalars(writer.FilePath).Single().Value, Is.EqualTo(2f));
@@ -87,7 +76,7 @@ public class TensorBoardEventWriterTests
     [Test]
     public void BadArgumentsNameTheProblem()
     {
-        using var writer = new TensorBoardEventWriter(_dir);
+        using var writer = new TensorBoardEventWriter(Dir);
         Assert.Multiple(() =>
         {
             Assert.That(() => writer.AddImage("i", ReadOnlySpan<byte>.Empty, 1, 1, 1, 0), Throws.ArgumentException.With.Message.Contains("empty"));

@@ -6,19 +6,8 @@ using static FashionVision.Tests.Training.TrainingTestKit;
 namespace FashionVision.Tests.Training;
 
 /// <summary>The callbacks that watch a run: per-step history, the overfitting warning, TensorBoard scalars, the validation confusion matrix.</summary>
-public class RunMonitoringTests
+public class RunMonitoringTests : WithTempDirectory
 {
-    private string _dir = "";
-
-    [SetUp]
-    public void SetUp() => _dir = TempDirectory();
-
-    [TearDown]
-    public void TearDown()
-    {
-        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
-    }
-
     /// <summary>Keeps every log entry at Warning and above.</summary>
     private sealed class WarningSink : ILogger
     {
@@ -73,7 +62,7 @@ public class RunMonitoringTests
         using (var trainer = new Trainer(model, Short(3, uninterrupted)))
             trainer.Fit(train);
 
-        string first = Path.Combine(_dir, "first");
+        string first = Path.Combine(Dir, "first");
         using (var model = new TinyNet(seed: 1))
         using (var trainer = new Trainer(model, Short(3, new StepHistory(), new Stopper(2)) with { CheckpointDirectory = first }))
             trainer.Fit(train);
@@ -194,7 +183,7 @@ public class RunMonitoringTests
         using var model = new TinyNet();
         string path;
         TrainingHistory history;
-        using (var logger = new TensorBoardLogger(_dir))
+        using (var logger = new TensorBoardLogger(Dir))
         {
             path = logger.Writer.FilePath;
             using var trainer = new Trainer(model, Short(2, logger));
