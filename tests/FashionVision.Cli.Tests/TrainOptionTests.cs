@@ -62,18 +62,13 @@ public sealed class TrainOptionTests
     [OneTimeSetUp]
     public void FindData()
     {
+        CliRunner.RequireFashionMnist();
         _fashionMnist = new FashionMnistSource(new DatasetOptions { AllowDownload = false }).Locate();
-        if (_fashionMnist is null)
-            Assert.Ignore("Fashion-MNIST is not installed (run eng/setup.sh)");
-        _root = Path.Combine(Path.GetTempPath(), "fv-cli-options-" + Guid.NewGuid().ToString("N"));
+        _root = CliRunner.NewFolder("fv-cli-options");
     }
 
     [OneTimeTearDown]
-    public void RemoveRunFolders()
-    {
-        if (Directory.Exists(_root))
-            Directory.Delete(_root, recursive: true);
-    }
+    public void RemoveRunFolders() => CliRunner.RemoveFolder(_root);
 
     private string Folder(Run run) => Path.Combine(_root, run.Name);
 

@@ -1,5 +1,4 @@
 using FashionVision.Cli.Infrastructure;
-using FashionVision.Data;
 using Spectre.Console.Testing;
 
 namespace FashionVision.Cli.Tests;
@@ -16,17 +15,12 @@ public sealed class TrainingDisplayTests
     [SetUp]
     public void RequireData()
     {
-        if (new FashionMnistSource(new DatasetOptions { AllowDownload = false }).Locate() is null)
-            Assert.Ignore("Fashion-MNIST is not installed (run eng/setup.sh)");
-        _folder = Path.Combine(Path.GetTempPath(), "fv-cli-display-" + Guid.NewGuid().ToString("N"));
+        CliRunner.RequireFashionMnist();
+        _folder = CliRunner.NewFolder("fv-cli-display");
     }
 
     [TearDown]
-    public void RemoveRunFolder()
-    {
-        if (Directory.Exists(_folder))
-            Directory.Delete(_folder, recursive: true);
-    }
+    public void RemoveRunFolder() => CliRunner.RemoveFolder(_folder);
 
     private string[] TwoShortEpochs => ["train", "--model", "lenet5", "--epochs", "2", "--batch-size", "16", "--max-train-images", "80", "--max-test-images", "20",
         "--output", _folder];
