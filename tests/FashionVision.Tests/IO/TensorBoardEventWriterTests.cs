@@ -3,7 +3,7 @@ using FashionVision.Tests.Shared;
 
 namespace FashionVision.Tests.IO;
 
-public class TensorBoardEventWriterTests : Training.TrainingTestKit.WithTempDirectory
+public class TensorBoardEventWriterTests : WithTempDirectory
 {
     /// <summary>A clock fixed at a known instant, to check the wall time written into every event.</summary>
     private sealed class FixedClock(DateTimeOffset now) : TimeProvider

@@ -56,21 +56,6 @@ internal static class TrainingTestKit
     public static double[] Weights(nn.Module model) =>
         model.state_dict().Values.SelectMany(t => t.detach().cpu().to_type(ScalarType.Float64).flatten().data<double>().ToArray()).ToArray();
 
-    /// <summary>A fresh temporary folder per test (<see cref="Dir"/>), removed afterwards.</summary>
-    public abstract class WithTempDirectory
-    {
-        protected string Dir { get; private set; } = "";
-
-        [SetUp]
-        public void CreateTempDirectory() => Dir = TempDirectory();
-
-        [TearDown]
-        public void RemoveTempDirectory()
-        {
-            try { Directory.Delete(Dir, recursive: true); } catch (IOException) { }
-        }
-    }
-
     public static string TempDirectory()
     {
         string dir = Path.Combine(Path.GetTempPath(), "fv-training-tests", Guid.NewGuid().ToString("N"));
