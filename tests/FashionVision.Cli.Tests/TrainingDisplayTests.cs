@@ -37,7 +37,7 @@ public sealed class TrainingDisplayTests
         Assert.Multiple(() =>
         {
             Assert.That(exitCode, Is.Zero, error.ToString());
-            Assert.That(live, Does.Contain("\u001b["), "ANSI cursor control: the bars redraw in place");
+            Assert.That(live.Contains("\u001b[", StringComparison.Ordinal), Is.True, "ANSI cursor control: the bars redraw in place");
             Assert.That(live, Does.Contain("━"), "a progress bar");
             Assert.That(live, Does.Contain("epoch 2/2  ETA"), "the epoch bar with the run's remaining time");
             Assert.That(live, Does.Match(@"batch 4/4  loss \d+\.\d{4}  [\d,]+ img/s"), "the batch bar with loss and throughput");
@@ -56,8 +56,9 @@ public sealed class TrainingDisplayTests
             Assert.That(result.ExitCode, Is.Zero, result.ToString());
             Assert.That(epochLines, Has.Length.EqualTo(2));
             Assert.That(epochLines[0], Does.Match(@"^epoch 1/2: loss \d\.\d{4}, accuracy .*; validation loss \d\.\d{4}, accuracy .*; lr [\d.]+, \d+\.\ds$"));
+            // Ordinal: a culture-aware search ignores control characters such as ESC and would find it anywhere.
             foreach (var live in new[] { "\u001b", "━", "img/s", "batch " })
-                Assert.That(result.Output, Does.Not.Contain(live), "no escape codes, bars or per-batch lines");
+                Assert.That(result.Output.Contains(live, StringComparison.Ordinal), Is.False, $"no escape codes, bars or per-batch lines ({live})");
         });
     }
 }
