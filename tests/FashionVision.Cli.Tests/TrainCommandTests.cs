@@ -74,7 +74,10 @@ public sealed class TrainCommandTests
         {
             Assert.That(history.GetArrayLength(), Is.EqualTo(1));
             Assert.That(history[0].GetProperty("trainLoss").GetDouble(), Is.GreaterThan(0).And.LessThan(10));
-            Assert.That(root.GetProperty("dataset").GetProperty("trainImages").GetInt64(), Is.EqualTo(640));
+            Assert.That(root.GetProperty("dataset").GetProperty("trainImages").GetInt64() + root.GetProperty("dataset").GetProperty("validationImages").GetInt64(),
+                Is.EqualTo(640), "a tenth of the 640 images is held out for validation by default");
+            Assert.That(root.GetProperty("dataset").GetProperty("validationImages").GetInt64(), Is.EqualTo(64).Within(5));
+            Assert.That(history[0].GetProperty("validationLoss").GetDouble(), Is.GreaterThan(0));
             Assert.That(root.GetProperty("dataset").GetProperty("testImages").GetInt64(), Is.EqualTo(300));
             Assert.That(matrix, Has.Length.EqualTo(10));
             Assert.That(matrix.All(r => r.Length == 10), Is.True);

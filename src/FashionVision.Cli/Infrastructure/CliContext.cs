@@ -6,12 +6,23 @@ namespace FashionVision.Cli.Infrastructure;
 internal sealed class CliContext
 {
     public CliContext(TextWriter output, TextWriter error, CancellationToken cancellationToken)
+        : this(CreateConsole(output), output, error, cancellationToken)
     {
+    }
+
+    /// <summary>A context over a given console (tests pass a recording one, interactive or not).</summary>
+    public CliContext(IAnsiConsole console, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    {
+        Console = console;
         Output = output;
         Error = error;
         CancellationToken = cancellationToken;
+    }
+
+    private static IAnsiConsole CreateConsole(TextWriter output)
+    {
         bool terminal = ReferenceEquals(output, System.Console.Out) && !System.Console.IsOutputRedirected;
-        Console = AnsiConsole.Create(new AnsiConsoleSettings
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
         {
             Out = new AnsiConsoleOutput(output),
             Ansi = terminal ? AnsiSupport.Detect : AnsiSupport.No,
@@ -19,7 +30,8 @@ internal sealed class CliContext
             Interactive = terminal ? InteractionSupport.Detect : InteractionSupport.No,
         });
         if (!terminal)
-            Console.Profile.Width = 160;
+            console.Profile.Width = 160;
+        return console;
     }
 
     /// <summary>Where results go.</summary>
