@@ -53,7 +53,15 @@ public sealed class TrainOptionTests
     public static readonly Run Overfit = new("overfit", "--epochs", "6", "--batch-size", "16", "--max-train-images", "96", "--max-test-images", "40",
         "--model", "lenet5", "--validation-split", "0.5", "--lr", "0.01", "--scheduler", "constant", "--overfitting-threshold", "0.1", "--seed", "3");
 
-    private static IEnumerable<Run> AllRuns => ChoiceRuns.Append(NoValidation).Append(Overfit);
+    /// <summary>
+    /// The speedrun options on fast-cnn: a whitened stem, bfloat16 convolutions, a 30-minute budget (so the schedule follows
+    /// the steps) and a target any trained model reaches after one epoch, so the second of the three never runs.
+    /// </summary>
+    public static readonly Run AgainstTheClock = new("against-the-clock", "--epochs", "3", "--batch-size", "32", "--max-train-images", "128",
+        "--max-test-images", "40", "--model", "fast-cnn", "--validation-split", "0.25", "--precision", "bfloat16", "--whiten",
+        "--time-budget", "30m", "--stop-at-accuracy", "0.01");
+
+    private static IEnumerable<Run> AllRuns => ChoiceRuns.Append(NoValidation).Append(Overfit).Append(AgainstTheClock);
 
     private readonly Dictionary<string, CliRunner.Result> _results = new();
     private string _root = "";
@@ -253,5 +261,39 @@ public sealed class TrainOptionTests
             Assert.That(json.RootElement.GetProperty("test").GetProperty("accuracy").GetDouble(),
                 Is.EqualTo(Metrics(original).GetProperty("test").GetProperty("accuracy").GetDouble()), "nothing left to train: the same weights");
         });
+    }
+
+    [Test]
+    public void TheSpeedrunOptionsTrainInBFloat16FromAWhitenedStemAgainstABudgetAndStopAtTheTarget()
+    {
+        Train(AgainstTheClock);
+        var metrics = Metrics(AgainstTheClock);
+        var options = metrics.GetProperty("options");
+        Assert.Multiple(() =>
+        {
+            Assert.That(metrics.GetProperty("history").GetArrayLength(), Is.EqualTo(1), "the first epoch reaches the target");
+            Assert.That(options.GetProperty("precision").GetString(), Is.EqualTo("bfloat16"));
+            Assert.That(options.GetProperty("whitenStem").GetBoolean(), Is.True);
+            Assert.That(options.GetProperty("timeBudgetSeconds").GetDouble(), Is.EqualTo(1800));
+        });
+    }
+
+    [TestCase("--time-budget", "soon", "--time-budget")]
+    [TestCase("--stop-at-accuracy", "1.5", "--stop-at-accuracy")]
+    [TestCase("--precision", "float8", "precision")]
+    public void BadSpeedrunOptionsAreRefusedInOneLine(string option, string value, string named)
+    {
+        var result = CliRunner.Run("train", option, value, "--max-train-images", "64");
+        Assert.That(result.ExitCode, Is.EqualTo(CliApp.UsageError), result.ToString());
+        Assert.That(result.Error, Does.Contain(named));
+    }
+
+    [Test]
+    public void BFloat16IsRefusedForAModelThatComputesInFloat32Only()
+    {
+        var result = CliRunner.Run("train", "--model", "lenet5", "--precision", "bfloat16", "--epochs", "1", "--max-train-images", "64", "--max-test-images", "20",
+            "--output", Path.Combine(_root, "lenet-bf16"));
+        Assert.That(result.ExitCode, Is.EqualTo(CliApp.UsageError), result.ToString());
+        Assert.That(result.Error, Does.Contain("lenet5 computes in float32 only"));
     }
 }

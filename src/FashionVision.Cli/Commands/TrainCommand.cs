@@ -22,6 +22,7 @@ internal static class TrainCommand
     private static readonly string[] Optimizers = ["adamw", "adam", "sgd"];
     private static readonly string[] Schedulers = ["constant", "step", "cosine", "cosine-restarts", "onecycle", "plateau"];
     private static readonly string[] Losses = ["cross-entropy", "focal"];
+    private static readonly string[] Precisions = ["float32", "bfloat16"];
 
     /// <summary>The share of the training images a run holds out for validation unless told otherwise.</summary>
     public const double DefaultValidationSplit = 0.1;
@@ -66,6 +67,38 @@ internal static class TrainCommand
         {
             Description = "Also log the run for TensorBoard into this folder (tensorboard --logdir DIR): losses, accuracies and learning rate per batch and epoch, confusion matrices, sample and mistake grids",
         };
+        var timeBudget = new Option<string?>("--time-budget")
+        {
+            Description = "Train against the clock: the learning-rate schedule is laid over this wall-clock budget (e.g. 60s, 2m, 1h30m), counted from the start of the process with the test evaluation kept inside it, and the run ends annealed at the deadline; --epochs becomes an upper bound",
+        };
+        timeBudget.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string?>() is { } text)
+            {
+                try
+                {
+                    TimeBudget.ParseDuration(text);
+                }
+                catch (FormatException e)
+                {
+                    result.AddError($"--time-budget: {e.Message}");
+                }
+            }
+        });
+        var precision = CommonOptions.Named("--precision", "float32", "The format convolutions compute in (bfloat16: mixed precision with float32 weights, for models that support it, e.g. fast-cnn)", () => Precisions, "precision");
+        var stopAtAccuracy = new Option<double?>("--stop-at-accuracy")
+        {
+            Description = "Stop at the first epoch whose validation accuracy reaches this value, in (0, 1] (needs a validation split)",
+        };
+        stopAtAccuracy.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<double?>() is { } target && !(target > 0 && target <= 1))
+                result.AddError($"--stop-at-accuracy must be in (0, 1], got {target}.");
+        });
+        var whiten = new Option<bool>("--whiten")
+        {
+            Description = "Initialise the model's first convolution as a frozen bank of patch-whitening filters computed from the training images (the speedrun recipes' stem)",
+        };
         var recipe = new Option<string?>("--recipe", "-r")
         {
             Description = $"Train a measured recipe: its dataset, model, epochs and training options (docs/recipes.md) ({string.Join(", ", Recipes.Names)})",
@@ -76,17 +109,18 @@ internal static class TrainCommand
                 CommonOptions.RequireKnown(result, name, Recipes.Names, "recipe");
         });
         // What a recipe fixes: giving one of these with --recipe is an error rather than a silent override.
-        Option[] fixedByRecipe = [dataset, model, epochs, batchSize, lr, weightDecay, optimizer, scheduler, warmup, augmentation, loss, labelSmoothing];
+        Option[] fixedByRecipe = [dataset, model, epochs, batchSize, lr, weightDecay, optimizer, scheduler, warmup, augmentation, loss, labelSmoothing, timeBudget, precision, whiten];
 
         var command = new Command("train", "Train a model, evaluate it on the test split, and write a run folder with metrics, plots and a report.")
         {
             dataset, dataDir, model, epochs, batchSize, lr, weightDecay, optimizer, scheduler, warmup, augmentation, loss, labelSmoothing,
             seed, device, output, resume, maxTrain, maxTest, recipe, validationSplit, earlyStopping, overfittingThreshold, tensorboard,
+            timeBudget, precision, stopAtAccuracy, whiten,
         };
         // What every run (recipe or not) takes from the command line besides the training options.
         Workflow WorkflowFrom(ParseResult parse, double defaultSplit) => new(
             parse.GetResult(validationSplit) is { Implicit: false } ? parse.GetValue(validationSplit) : defaultSplit,
-            parse.GetValue(earlyStopping), parse.GetValue(overfittingThreshold), parse.GetValue(tensorboard)?.FullName);
+            parse.GetValue(earlyStopping), parse.GetValue(overfittingThreshold), parse.GetValue(tensorboard)?.FullName, parse.GetValue(stopAtAccuracy));
         command.SetAction(parse =>
         {
             if (parse.GetValue(recipe) is { } recipeName)
@@ -118,7 +152,12 @@ internal static class TrainCommand
                 MaxTrainImages: parse.GetValue(maxTrain),
                 MaxTestImages: parse.GetValue(maxTest),
                 Recipe: null,
-                Workflow: WorkflowFrom(parse, DefaultValidationSplit));
+                Workflow: WorkflowFrom(parse, DefaultValidationSplit))
+            {
+                TimeBudgetSeconds = parse.GetValue(timeBudget) is { } budget ? TimeBudget.ParseDuration(budget).TotalSeconds : null,
+                Precision = parse.GetRequiredValue(precision).ToLowerInvariant(),
+                WhitenStem = parse.GetValue(whiten),
+            };
             return Run(context, settings, recipe: null);
         });
         return command;
@@ -149,7 +188,12 @@ internal static class TrainCommand
             MaxTrainImages: maxTrain,
             MaxTestImages: maxTest,
             Recipe: recipe.Name,
-            Workflow: workflow);
+            Workflow: workflow)
+        {
+            TimeBudgetSeconds = recipe.Budget?.TotalSeconds,
+            Precision = o.Precision == ComputePrecision.BFloat16 ? "bfloat16" : "float32",
+            WhitenStem = recipe.Initialize is not null,
+        };
     }
 
     private static int Run(CliContext context, TrainSettings settings, Recipe? recipe)
@@ -185,7 +229,25 @@ internal static class TrainCommand
             Scheduler = SchedulerFor(settings),
             Loss = LossFor(settings),
             Augmentation = settings.Augmentation == "none" ? null : AugmentationPresets.Get(settings.Augmentation, train.NumClasses, flip: settings.Dataset != "mnist"),
+            Precision = settings.Precision == "bfloat16" ? ComputePrecision.BFloat16 : ComputePrecision.Float32,
+            TimeBudget = settings.TimeBudgetSeconds is { } seconds ? new TimeBudget(TimeSpan.FromSeconds(seconds)) : null,
         };
+        if (training.Precision == ComputePrecision.BFloat16 && !network.SupportsBFloat16)
+            throw new CliException($"--precision bfloat16: {settings.Model} computes in float32 only (the FastCnn family supports bfloat16).", CliApp.UsageError);
+        // The budget counts from process start and keeps back the time of the test evaluation (its views included).
+        int testViews = recipe?.TestTimeViews ?? 1;
+        if (training.TimeBudget is { } timeBudget)
+            training = training with { TimeBudget = timeBudget with { StartedAt = context.StartedAt, ReserveForImages = test.Count * testViews } };
+        // A whitened stem is computed from the training images as the trainer will normalise them.
+        if (recipe?.Initialize is not null || settings.WhitenStem)
+        {
+            var normalization = training.Normalize ? training.Normalization ?? train.ComputeStatistics() : null;
+            training = training with { Normalization = normalization };
+            if (recipe?.Initialize is { } initialize)
+                initialize(network, train, normalization);
+            else
+                ConvInitialization.WhitenFirstConvolution(network, train, normalization);
+        }
         var steps = new StepHistory();
         var overfitting = new OverfittingMonitor(workflow.OverfittingThreshold);
         using var tensorboard = workflow.TensorBoard is { } logDirectory ? new TensorBoardLogger(logDirectory) : null;
@@ -202,6 +264,7 @@ internal static class TrainCommand
             ModelName = settings.Model,
             ModelOptionsJson = JsonSerializer.Serialize(modelOptions with { Seed = null }, RunFiles.Json),
             EarlyStopping = workflow.EarlyStopping is { } patience ? new EarlyStoppingOptions { Patience = patience } : training.EarlyStopping,
+            StopAtAccuracy = workflow.StopAtAccuracy ?? training.StopAtAccuracy,
             Callbacks = [.. training.Callbacks, .. monitors],
             Logger = display.Logger,
             Progress = display,
@@ -249,6 +312,8 @@ internal static class TrainCommand
             throw new CliException("--scheduler plateau lowers the learning rate when the validation loss stops improving, so it needs validation images: use --validation-split (e.g. 0.1), not 0.", CliApp.UsageError);
         if (options.EarlyStopping is not null)
             throw new CliException("--early-stopping watches the validation loss, so it needs validation images: use --validation-split (e.g. 0.1), not 0.", CliApp.UsageError);
+        if (options.StopAtAccuracy is not null)
+            throw new CliException("--stop-at-accuracy watches the validation accuracy, so it needs validation images: use --validation-split (e.g. 0.1), not 0.", CliApp.UsageError);
     }
 
     /// <summary>The test set's results at the run's last step: accuracy, loss, the confusion matrix and the most confident mistakes.</summary>
@@ -294,7 +359,17 @@ internal static class TrainCommand
 internal sealed record TrainSettings(
     string Dataset, string? DataDirectory, string Model, int Epochs, int BatchSize, double LearningRate, double WeightDecay,
     string Optimizer, string Scheduler, int WarmupSteps, string Augmentation, string Loss, double LabelSmoothing, long Seed,
-    string Device, string Output, string? Resume, int? MaxTrainImages, int? MaxTestImages, string? Recipe, Workflow Workflow);
+    string Device, string Output, string? Resume, int? MaxTrainImages, int? MaxTestImages, string? Recipe, Workflow Workflow)
+{
+    /// <summary>The wall-clock budget in seconds (--time-budget or the recipe's), or null.</summary>
+    public double? TimeBudgetSeconds { get; init; }
+
+    /// <summary>The convolutions' compute format: float32 or bfloat16.</summary>
+    public string Precision { get; init; } = "float32";
+
+    /// <summary>Whether the first convolution was whitened from the training images and frozen.</summary>
+    public bool WhitenStem { get; init; }
+}
 
 /// <summary>How a run validates and reports: the held-out share, early-stopping patience, the overfitting threshold, the TensorBoard folder.</summary>
-internal sealed record Workflow(double ValidationSplit, int? EarlyStopping, double OverfittingThreshold, string? TensorBoard);
+internal sealed record Workflow(double ValidationSplit, int? EarlyStopping, double OverfittingThreshold, string? TensorBoard, double? StopAtAccuracy = null);

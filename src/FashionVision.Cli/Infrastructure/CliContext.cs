@@ -46,6 +46,12 @@ internal sealed class CliContext
     /// <summary>Set when the user presses Ctrl+C or the host cancels.</summary>
     public CancellationToken CancellationToken { get; }
 
+    /// <summary>
+    /// When the command began: time budgets (<c>train --time-budget</c>, the speedrun recipes) count from here. The tool
+    /// sets it to the process's start, so start-up counts; an in-process caller gets the moment it made the context.
+    /// </summary>
+    public DateTimeOffset StartedAt { get; init; } = DateTimeOffset.UtcNow;
+
     /// <summary>Whether progress bars can redraw in place.</summary>
     public bool IsInteractive => Console.Profile.Capabilities.Interactive;
 }
