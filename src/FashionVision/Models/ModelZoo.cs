@@ -19,6 +19,9 @@ public static partial class ModelZoo
     /// <summary>The zoo name of <see cref="FastCnn"/>, the network of the measured recipes (<c>fast-cnn</c>).</summary>
     public const string FastCnnName = "fast-cnn";
 
+    /// <summary>The zoo name of <see cref="FastResNet"/>, the network of the accuracy recipes (<c>fast-resnet</c>).</summary>
+    public const string FastResNetName = "fast-resnet";
+
     private static readonly object Gate = new();
     private static readonly List<ModelRegistration> Registrations = new();
     private static readonly ConcurrentDictionary<(string, ModelOptions), ModelInfo> DescribeCache = new();
@@ -71,6 +74,13 @@ public static partial class ModelZoo
         Add("mobilenet", o => new MobileNet(o.InputChannels, o.NumClasses, o.Width ?? 1.0, o.DropRate ?? 0.0, o.Attention),
             "MobileNet-style: 3×3 stem + seven depthwise-separable blocks (64 … 512), width multiplier α",
             "70.6% ImageNet top-1 for MobileNet-224 at α = 1 (Howard et al. 2017)");
+        Add(FastResNetName, o =>
+            {
+                RequireNoAttention(o, FastResNetName);
+                return new FastResNet(o.InputChannels, o.NumClasses, width: Math.Max(1, (int)Math.Round(32 * (o.Width ?? 1.0))), blocks: 2, dropRate: o.DropRate ?? 0.1);
+            },
+            "FastCnn's layout made deeper for the accuracy recipes: conv w @28 pooled to 14, conv 2w + two residual blocks @14, pool, conv 4w + two residual blocks @7, avg+max pooling, linear (w = 32·Width)",
+            "93.15% Fashion-MNIST test after 7 epochs with flips and crops, seed 0 (this library, docs/recipes.md)");
     }
 
     /// <summary>The registered names, in registration order (built-in models first).</summary>

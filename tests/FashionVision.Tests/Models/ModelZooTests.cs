@@ -7,7 +7,7 @@ public class ModelZooTests
 {
     private static readonly string[] BuiltIn =
     {
-        "lenet5", "small-cnn", "vgg-cnn", "resnet18", "resnet18-imagenet", "se-resnet18", "cbam-resnet18", "wrn-16-4", "wrn-28-10", "fast-cnn", "mobilenet",
+        "lenet5", "small-cnn", "vgg-cnn", "resnet18", "resnet18-imagenet", "se-resnet18", "cbam-resnet18", "wrn-16-4", "wrn-28-10", "fast-cnn", "mobilenet", "fast-resnet",
     };
 
     [Test]

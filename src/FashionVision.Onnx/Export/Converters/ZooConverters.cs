@@ -27,6 +27,7 @@ internal static class ZooConverters
         registry.Register<WideResNet>(ConvertWideResNet);
         registry.Register<MobileNet>(ConvertMobileNet);
         registry.Register<FastCnn>(ConvertFastCnn);
+        registry.Register<FastResNet>(ConvertFastResNet);
     }
 
     private static OnnxValue ConvertBasicBlock(OnnxExportContext c, BasicBlock block, OnnxValue input)
@@ -145,6 +146,18 @@ internal static class ZooConverters
         x = c.Add(x, c.Convert(model.Residual1, x, "res1"));
         x = c.Convert(model.Widen2, x, "widen2");
         x = c.Add(x, c.Convert(model.Residual2, x, "res2"));
+        var pooled = c.Concat(1, c.ReduceMean(x, [2, 3], keepDims: false), c.ReduceMax(x, [2, 3], keepDims: false));
+        return c.Convert(model.Classifier, c.Convert(model.Dropout, pooled, "dropout"), "head");
+    }
+
+    private static OnnxValue ConvertFastResNet(OnnxExportContext c, FastResNet model, OnnxValue input)
+    {
+        var x = c.Convert(model.Widen1, c.Convert(model.Stem, input, "stem"), "widen1");
+        for (int i = 0; i < model.Stage1.Count; i++)
+            x = c.Convert(model.Relu, c.Add(x, c.Convert(model.Stage1[i], x, $"stage1.{i}")), "relu");
+        x = c.Convert(model.Widen2, x, "widen2");
+        for (int i = 0; i < model.Stage2.Count; i++)
+            x = c.Convert(model.Relu, c.Add(x, c.Convert(model.Stage2[i], x, $"stage2.{i}")), "relu");
         var pooled = c.Concat(1, c.ReduceMean(x, [2, 3], keepDims: false), c.ReduceMax(x, [2, 3], keepDims: false));
         return c.Convert(model.Classifier, c.Convert(model.Dropout, pooled, "dropout"), "head");
     }
