@@ -1,5 +1,6 @@
-using FashionVision.Transforms;
+using FashionVision.Inference;
 using FashionVision.Models;
+using FashionVision.Transforms;
 
 namespace FashionVision.Training;
 
@@ -10,7 +11,7 @@ namespace FashionVision.Training;
 /// <param name="CreateModel">Builds the model for (input channels, class count) from the zoo, seeded with the recipe's seed.</param>
 /// <param name="Options">The trainer options (seed, epochs, optimizer, schedule, loss, …).</param>
 /// <param name="AugmentationPreset">The <see cref="AugmentationPresets"/> name behind <see cref="TrainerOptions.Augmentation"/> (<c>none</c> when it has none).</param>
-/// <param name="HorizontalFlipTta">Whether evaluation averages each image with its mirror.</param>
+/// <param name="Tta">The test-time augmentation its evaluation averages over (<see cref="TestTimeAugmentation.None"/> for the plain model).</param>
 /// <param name="TargetAccuracy">The test accuracy the recipe is meant to reach, in [0, 1].</param>
 public sealed record Recipe(
     string Name,
@@ -19,7 +20,7 @@ public sealed record Recipe(
     Func<int, int, ImageClassifier> CreateModel,
     TrainerOptions Options,
     string AugmentationPreset,
-    bool HorizontalFlipTta,
+    TestTimeAugmentation Tta,
     double TargetAccuracy);
 
 /// <summary>The library's measured recipes, as API so apps and the CLI can run them (results: docs/recipes.md).</summary>
@@ -69,7 +70,7 @@ public static class Recipes
         (channels, classes) => CreateFastCnn(channels, classes, seed),
         FastCnnOptions(epochs: 6, seed),
         AugmentationPreset: "none",
-        HorizontalFlipTta: false,
+        Tta: TestTimeAugmentation.None,
         TargetAccuracy: 0.930);
 
     /// <summary>
@@ -84,7 +85,7 @@ public static class Recipes
         (channels, classes) => CreateFastCnn(channels, classes, seed),
         FastCnnOptions(epochs: 6, seed) with { Augmentation = AugmentationPresets.Get("basic", numClasses: 10, flip: false) },
         AugmentationPreset: "basic",
-        HorizontalFlipTta: false,
+        Tta: TestTimeAugmentation.None,
         TargetAccuracy: 0.995);
 
     // The training both FastCnn recipes share: batch 128, AdamW (lr 4e-3, weight decay 0.05 off BatchNorm/bias),
