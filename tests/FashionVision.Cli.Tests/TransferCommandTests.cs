@@ -95,15 +95,7 @@ public sealed class TransferCommandTests
         Assert.That(export.ExitCode, Is.Zero, export.ToString());
         Assert.That(export.Output, Does.Contain("input 1×28×28").And.Contain("averages 2 test-time views"));
 
-        var images = new List<string>();
-        using (var test = new FashionMnistSource().Load(DatasetSplit.Test))
-            for (int i = 0; i < 3; i++)
-            {
-                string path = Path.Combine(_folder, "images", $"test-{i}.png");
-                using var image = test.Images[i].to_type(ScalarType.Float32).div(255);
-                FashionVision.Visualization.TensorImages.SavePng(image, path);
-                images.Add(path);
-            }
+        var images = TestImages.SavePngs(Path.Combine(_folder, "images"), 3);
         var fromOnnx = CliRunner.Run(["predict", .. images, "--model", onnx, "--style", "raw", "--top", "1"]);
         var fromCheckpoint = CliRunner.Run(["predict", .. images, "--model", Checkpoint, "--style", "raw", "--top", "1", "--tta", "flip"]);
         Assert.That(fromOnnx.ExitCode, Is.Zero, fromOnnx.ToString());
