@@ -5,6 +5,7 @@
 using System.Diagnostics;
 using FashionVision.Data;
 using FashionVision.Evaluation;
+using FashionVision.Inference;
 using FashionVision.Models;
 using FashionVision.Training;
 
@@ -46,7 +47,7 @@ var history = trainer.Fit(train);
 Console.WriteLine($"Trained {trainer.GlobalStep:N0} steps of {options.BatchSize} images in {history.TotalTime.TotalSeconds:0.0}s ({history.StopReason ?? "all epochs"}).");
 
 // 5. Evaluate on the test set with the same normalisation and print the per-class report.
-var result = Evaluator.Evaluate(model, test, new EvaluatorOptions { Normalization = trainer.Normalization, HorizontalFlipTta = recipe.HorizontalFlipTta });
+var result = Evaluator.Evaluate(model, test, new EvaluatorOptions { Normalization = trainer.Normalization, Tta = recipe.Tta });
 Console.WriteLine(result.ToReport());
 var wall = DateTime.UtcNow - started;
 Console.WriteLine($"Test accuracy: {result.Accuracy * 100:0.00}% after {history.TotalTime.TotalSeconds:0}s of training, {wall.TotalSeconds:0}s since the process started.");

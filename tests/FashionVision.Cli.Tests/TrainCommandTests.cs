@@ -160,15 +160,7 @@ public sealed class TrainCommandTests
         });
 
         // Three real test images as PNG files, the way a user would have them.
-        var images = new List<string>();
-        using (var test = new FashionMnistSource().Load(DatasetSplit.Test))
-            for (int i = 0; i < 3; i++)
-            {
-                string path = Path.Combine(_folder, "images", $"test-{i}.png");
-                using var image = test.Images[i].to_type(ScalarType.Float32).div(255);
-                FashionVision.Visualization.TensorImages.SavePng(image, path);
-                images.Add(path);
-            }
+        var images = TestImages.SavePngs(Path.Combine(_folder, "images"), 3);
 
         var fromOnnx = CliRunner.Run(["predict", .. images, "--model", onnx, "--style", "raw"]);
         var fromCheckpoint = CliRunner.Run(["predict", .. images, "--model", checkpoint, "--style", "raw"]);

@@ -1,14 +1,17 @@
 using System.CommandLine;
 using FashionVision.Cli.Infrastructure;
 using FashionVision.Data;
+using FashionVision.Inference;
 using FashionVision.Onnx;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace FashionVision.Cli.Commands;
 
 /// <summary>
 /// <c>fashionvision export</c>: a checkpoint to ONNX (opset 17, dynamic batch), optionally also INT8 (QDQ), and optionally into
-/// an NVIDIA Triton model repository.
+/// an NVIDIA Triton model repository. With <c>--ensemble</c> and <c>--tta</c> the graph averages the members' and the views'
+/// probabilities itself.
 /// </summary>
 internal static class ExportCommand
 {
@@ -27,14 +30,17 @@ internal static class ExportCommand
             if (result.GetValueOrDefault<string?>() is { } name && !TritonModelRepository.IsValidName(name))
                 result.AddError($"--triton-name must be letters, digits, '.', '-' or '_', not '{name}'.");
         });
+        var tta = CommonOptions.Tta();
+        var ensemble = CommonOptions.Ensemble();
         var command = new Command("export", "Export a checkpoint to ONNX, checked to load, with optional INT8 quantization and a Triton model repository.")
         {
-            checkpoint, output, int8, calibration, dataDir, opset, triton, tritonName,
+            checkpoint, output, int8, calibration, dataDir, opset, triton, tritonName, tta, ensemble,
         };
         command.SetAction(parse =>
         {
             var file = parse.GetRequiredValue(checkpoint);
-            var (model, manifest) = CheckpointModels.Load(file);
+            var (network, manifest, normalization) = CheckpointModels.LoadForInference(file, CommonOptions.GetEnsemble(parse, ensemble));
+            nn.Module<Tensor, Tensor> model = CommonOptions.GetTta(parse, tta) is { } policy ? new TtaClassifier(network, policy, normalization) : network;
             using (model)
             {
                 if (parse.GetValue(opset) > OnnxExportOptions.MaximumOpset)
@@ -49,12 +55,15 @@ internal static class ExportCommand
                     Width = shape[2],
                     Opset = parse.GetValue(opset),
                     ClassNames = manifest.ClassNames,
-                    Mean = manifest.Normalization?.Mean,
-                    Std = manifest.Normalization?.Std,
-                    GraphName = manifest.ModelName,
+                    Mean = normalization?.Mean,
+                    Std = normalization?.Std,
+                    GraphName = model is EnsembleClassifier or TtaClassifier ? model.GetName() : manifest.ModelName,
                 });
                 long size = new FileInfo(path).Length;
-                context.Output.WriteLine($"ONNX model: {path} ({size / 1024.0:N0} KiB, opset {parse.GetValue(opset)}, input {shape[0]}×{shape[1]}×{shape[2]}, dynamic batch)");
+                string averaged = model is TtaClassifier t ? $", averages {t.Policy.Views.Count} test-time views" : "";
+                if (network is EnsembleClassifier e)
+                    averaged += $", averages {e.Members.Count} models";
+                context.Output.WriteLine($"ONNX model: {path} ({size / 1024.0:N0} KiB, opset {parse.GetValue(opset)}, input {shape[0]}×{shape[1]}×{shape[2]}, dynamic batch{averaged})");
                 var repository = parse.GetValue(triton);
                 var name = parse.GetValue(tritonName) ?? manifest.ModelName ?? "model";
                 if (repository is not null)

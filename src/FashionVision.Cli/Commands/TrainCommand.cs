@@ -55,6 +55,15 @@ internal static class TrainCommand
             if (result.GetValueOrDefault<FileInfo?>() is { Exists: false } file)
                 result.AddError($"--resume: no such checkpoint '{file.FullName}'.");
         });
+        var inputSize = CommonOptions.OptionalInt("--input-size", "Resize the images to N×N inside the model (e.g. 224 for resnet18-imagenet, which also turns grey into RGB with ImageNet mean/std)");
+        var weights = new Option<FileInfo?>("--weights") { Description = "torchvision resnet18 weights (.safetensors) to start resnet18-imagenet from (the head is replaced)" };
+        weights.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<FileInfo?>() is { Exists: false } file)
+                result.AddError($"--weights: no such file '{file.FullName}'.");
+        });
+        var classWeights = new Option<string?>("--class-weights") { Description = "Loss weight per class: one number per class, or class=weight pairs such as Shirt=2,T-shirt/top=1.5" };
+        var targeted = new Option<string?>("--targeted-augmentation") { Description = "An augmentation preset for some classes only, PRESET:CLASSES, e.g. standard:Shirt,T-shirt/top" };
         var maxTrain = CommonOptions.OptionalInt("--max-train-images", "Use only the first N training images (quick runs)");
         var maxTest = CommonOptions.OptionalInt("--max-test-images", "Evaluate on only the first N test images");
         var validationSplit = CommonOptions.Double("--validation-split", DefaultValidationSplit,
@@ -109,13 +118,13 @@ internal static class TrainCommand
                 CommonOptions.RequireKnown(result, name, Recipes.Names, "recipe");
         });
         // What a recipe fixes: giving one of these with --recipe is an error rather than a silent override.
-        Option[] fixedByRecipe = [dataset, model, epochs, batchSize, lr, weightDecay, optimizer, scheduler, warmup, augmentation, loss, labelSmoothing, timeBudget, precision, whiten];
+        Option[] fixedByRecipe = [dataset, model, epochs, batchSize, lr, weightDecay, optimizer, scheduler, warmup, augmentation, loss, labelSmoothing, timeBudget, precision, whiten, inputSize, weights];
 
         var command = new Command("train", "Train a model, evaluate it on the test split, and write a run folder with metrics, plots and a report.")
         {
             dataset, dataDir, model, epochs, batchSize, lr, weightDecay, optimizer, scheduler, warmup, augmentation, loss, labelSmoothing,
             seed, device, output, resume, maxTrain, maxTest, recipe, validationSplit, earlyStopping, overfittingThreshold, tensorboard,
-            timeBudget, precision, stopAtAccuracy, whiten,
+            timeBudget, precision, stopAtAccuracy, whiten, inputSize, weights, classWeights, targeted,
         };
         // What every run (recipe or not) takes from the command line besides the training options.
         Workflow WorkflowFrom(ParseResult parse, double defaultSplit) => new(
@@ -129,7 +138,8 @@ internal static class TrainCommand
                     throw new CliException($"--recipe {recipeName} fixes {clash.Name}; leave {clash.Name} out, or train without --recipe.");
                 var chosen = Recipes.Get(recipeName, parse.GetResult(seed) is { Implicit: false } ? parse.GetValue(seed) : 0);
                 return Run(context, RecipeSettings(chosen, parse.GetValue(dataDir)?.FullName, parse.GetRequiredValue(device),
-                    parse.GetRequiredValue(output).FullName, parse.GetValue(resume)?.FullName, parse.GetValue(maxTrain), parse.GetValue(maxTest), WorkflowFrom(parse, 0)), chosen);
+                    parse.GetRequiredValue(output).FullName, parse.GetValue(resume)?.FullName, parse.GetValue(maxTrain), parse.GetValue(maxTest), WorkflowFrom(parse, 0))
+                    with { ClassWeights = parse.GetValue(classWeights), TargetedAugmentation = parse.GetValue(targeted) }, chosen);
             }
             var settings = new TrainSettings(
                 Dataset: parse.GetRequiredValue(dataset).ToLowerInvariant(),
@@ -157,6 +167,10 @@ internal static class TrainCommand
                 TimeBudgetSeconds = parse.GetValue(timeBudget) is { } budget ? TimeBudget.ParseDuration(budget).TotalSeconds : null,
                 Precision = parse.GetRequiredValue(precision).ToLowerInvariant(),
                 WhitenStem = parse.GetValue(whiten),
+                InputSize = parse.GetValue(inputSize),
+                Weights = parse.GetValue(weights)?.FullName,
+                ClassWeights = parse.GetValue(classWeights),
+                TargetedAugmentation = parse.GetValue(targeted),
             };
             return Run(context, settings, recipe: null);
         });
@@ -210,14 +224,30 @@ internal static class TrainCommand
         using var test = RunData.Load(source, DatasetSplit.Test, settings.MaxTestImages);
         var (channels, height, width) = train.ImageShape;
 
-        var modelOptions = ModelZoo.DefaultOptions(settings.Model) with { InputChannels = channels, NumClasses = train.NumClasses, Seed = settings.Seed };
+        var registration = ModelZoo.GetRegistration(settings.Model);
+        bool sizeFits = registration.InputHeight == height && registration.InputWidth == width;
+        // The model's own preprocessing (resnet18-imagenet: ImageNet's) when the data does not fit it or --input-size asks for it.
+        var preprocessing = settings.InputSize is int size
+            ? (registration.Preprocessing ?? new InputPreprocessing()) with { Size = size }
+            : sizeFits ? null : registration.Preprocessing;
+        var modelOptions = ModelZoo.DefaultOptions(settings.Model) with
+        {
+            InputChannels = channels,
+            NumClasses = train.NumClasses,
+            Seed = settings.Seed,
+            Preprocessing = preprocessing,
+        };
         var info = ModelZoo.Describe(settings.Model, modelOptions with { Seed = null });
-        if (info.InputHeight != height || info.InputWidth != width)
-            throw new CliException($"model {settings.Model} expects {info.InputShape} images; {settings.Dataset} has {channels}×{height}×{width}. Pick a 28×28 model (fashionvision models).");
+        if (preprocessing?.Size is null && !sizeFits)
+            throw new CliException($"model {settings.Model} expects {info.InputShape} images; {settings.Dataset} has {channels}×{height}×{width}. Pick a 28×28 model (fashionvision models) or resize inside the model with --input-size.");
         using var network = ModelZoo.Create(settings.Model, modelOptions);
+        if (settings.Weights is { } weightsFile)
+            LoadTorchvisionWeights(context, network, settings.Model, weightsFile);
 
         string validationNote = validation is null ? "" : $" ({validation.Count:N0} held out for validation)";
         context.Output.WriteLine($"{settings.Dataset}: {train.Count:N0} training{validationNote} and {test.Count:N0} test images; {settings.Model}: {info.ParameterCount:N0} parameters; device {device}");
+        if (preprocessing is not null)
+            context.Output.WriteLine($"input preprocessing inside the model: {preprocessing}");
         // A recipe brings its own training options; otherwise they come from the command line. Either way the run's own
         // settings (device, run folder, resume, the model's zoo identity, the validation workflow) go on top.
         var training = recipe?.Options ?? new TrainerOptions
@@ -255,20 +285,19 @@ internal static class TrainCommand
             ? [steps, overfitting]
             : [steps, overfitting, tensorboard, new TensorBoardImageLogger(tensorboard, train)];
         var display = new TrainingDisplay(context, training.BatchSize);
-        var options = training with
+        var options = WithClassOptions(training, settings, train) with
         {
             DropLast = train.Count > training.BatchSize,
             Device = device,
             CheckpointDirectory = settings.Output,
             ResumeFrom = settings.Resume,
-            ModelName = settings.Model,
-            ModelOptionsJson = JsonSerializer.Serialize(modelOptions with { Seed = null }, RunFiles.Json),
             EarlyStopping = workflow.EarlyStopping is { } patience ? new EarlyStoppingOptions { Patience = patience } : training.EarlyStopping,
             StopAtAccuracy = workflow.StopAtAccuracy ?? training.StopAtAccuracy,
             Callbacks = [.. training.Callbacks, .. monitors],
             Logger = display.Logger,
             Progress = display,
         };
+        options = options.WithZooModel(settings.Model, modelOptions);
         RequireValidationWhereNeeded(options, validation);
 
         using var trainer = new Trainer(network, options);
@@ -278,7 +307,7 @@ internal static class TrainCommand
             Device = device,
             Normalization = trainer.Normalization,
             MistakeCount = 36,
-            HorizontalFlipTta = recipe?.HorizontalFlipTta ?? false,
+            Tta = recipe?.Tta,
         });
         clock.Stop();
         // The checkpoint that holds the evaluated weights: best.ckpt when early stopping put the best epoch's weights back,
@@ -331,6 +360,31 @@ internal static class TrainCommand
         writer.Flush();
     }
 
+    /// <summary>Adds --class-weights to the loss and puts --targeted-augmentation before the run's own augmentation.</summary>
+    private static TrainerOptions WithClassOptions(TrainerOptions options, TrainSettings settings, InMemoryDataset train)
+    {
+        if (settings.ClassWeights is { } weights)
+            options = options with { Loss = options.Loss with { ClassWeights = ClassArguments.ClassWeights(weights, train.ClassNames) } };
+        if (settings.TargetedAugmentation is { } targeted)
+        {
+            var classConditional = ClassArguments.TargetedAugmentation(targeted, train.ClassNames, flip: settings.Dataset != "mnist");
+            options = options with
+            {
+                Augmentation = options.Augmentation is { } chain ? new Compose(classConditional, chain) : classConditional,
+            };
+        }
+        return options;
+    }
+
+    private static void LoadTorchvisionWeights(CliContext context, ImageClassifier network, string model, string path)
+    {
+        var inner = network is PreprocessedClassifier wrapper ? wrapper.Inner : network;
+        if (inner is not ResNet { Stem: ResNetStem.ImageNet } resnet)
+            throw new CliException($"--weights loads torchvision resnet18 weights, which only model resnet18-imagenet takes (not {model}).");
+        var loaded = FineTuning.LoadTorchvisionResNet18(resnet, path);
+        context.Output.WriteLine($"loaded torchvision weights from {path}: {loaded}");
+    }
+
     private static OptimizerKind ParseOptimizer(string name) => name switch
     {
         "sgd" => OptimizerKind.Sgd,
@@ -369,6 +423,18 @@ internal sealed record TrainSettings(
 
     /// <summary>Whether the first convolution was whitened from the training images and frozen.</summary>
     public bool WhitenStem { get; init; }
+
+    /// <summary>--input-size: the side the model resizes its input to, or null.</summary>
+    public int? InputSize { get; init; }
+
+    /// <summary>--weights: the torchvision weights the model started from, or null.</summary>
+    public string? Weights { get; init; }
+
+    /// <summary>--class-weights as given, or null.</summary>
+    public string? ClassWeights { get; init; }
+
+    /// <summary>--targeted-augmentation as given, or null.</summary>
+    public string? TargetedAugmentation { get; init; }
 }
 
 /// <summary>How a run validates and reports: the held-out share, early-stopping patience, the overfitting threshold, the TensorBoard folder.</summary>

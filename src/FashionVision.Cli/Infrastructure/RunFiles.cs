@@ -187,6 +187,14 @@ internal static class RunFiles
         md.AppendLine(evaluation.ToReport());
         md.AppendLine("```");
         md.AppendLine();
+        if (FashionMnistSource.UpperBodyClasses.All(evaluation.ClassNames.Contains))
+        {
+            md.AppendLine("Confusion among the upper-body garments (rows: true class):").AppendLine();
+            md.AppendLine("```");
+            md.Append(evaluation.ConfusionTable(FashionMnistSource.UpperBodyClasses));
+            md.AppendLine("```");
+            md.AppendLine();
+        }
         md.AppendLine(inv, $"![confusion matrix]({ConfusionFile})").AppendLine();
         md.AppendLine(inv, $"![per-class F1]({F1File})").AppendLine();
         var pairs = evaluation.MostConfusedPairs(5).Where(p => p.Count > 0).ToList();

@@ -15,4 +15,12 @@ public sealed record ModelRegistration(
     ModelOptions DefaultOptions,
     int InputHeight,
     int InputWidth,
-    string ReferenceAccuracy);
+    string ReferenceAccuracy)
+{
+    /// <summary>
+    /// The preprocessing the model expects when it is fed 28×28 grey images (like torchvision's model metadata), or null
+    /// when it takes them as they are: <c>resnet18-imagenet</c> has <see cref="InputPreprocessing.ImageNet"/>. Apps (and the
+    /// CLI) put it into <see cref="ModelOptions.Preprocessing"/>, changing the size if they like.
+    /// </summary>
+    public InputPreprocessing? Preprocessing { get; init; }
+}

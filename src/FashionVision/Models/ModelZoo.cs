@@ -49,7 +49,7 @@ public static partial class ModelZoo
         Add("resnet18-imagenet", o => new ResNet(new[] { 2, 2, 2, 2 }, ResNetStem.ImageNet, o.InputChannels, o.NumClasses, o.Width ?? 1.0, o.Attention, o.DropRate ?? 0.0),
             "ResNet-18 exactly as torchvision's resnet18: 7×7/2 stem + max-pool, 224×224 RGB; loads torchvision weights",
             "69.758% ImageNet top-1 (torchvision resnet18 IMAGENET1K_V1)",
-            new ModelOptions { InputChannels = 3, NumClasses = 1000 }, 224, 224);
+            new ModelOptions { InputChannels = 3, NumClasses = 1000 }, 224, 224, InputPreprocessing.ImageNet(224));
         Add("se-resnet18", o => new ResNet(new[] { 2, 2, 2, 2 }, ResNetStem.Native, o.InputChannels, o.NumClasses, o.Width ?? 1.0,
                 FixedAttention(o, AttentionKind.SqueezeExcitation, "se-resnet18"), o.DropRate ?? 0.0),
             "ResNet-18 for 28×28 with Squeeze-and-Excitation (r = 16) on every block's residual branch",
@@ -133,15 +133,20 @@ public static partial class ModelZoo
         options = Validate(options ?? registration.DefaultOptions);
         if (options.Seed is long seed)
             manual_seed(seed);
-        var model = registration.Factory(options)
+        // With preprocessing, the factory builds the network for what the preprocessing produces, and a wrapper takes the raw input.
+        var preprocessing = options.Preprocessing;
+        var networkOptions = preprocessing is null
+            ? options
+            : options with { InputChannels = preprocessing.OutputChannels(options.InputChannels), Preprocessing = null };
+        var model = registration.Factory(networkOptions)
             ?? throw new InvalidOperationException($"The factory of model '{registration.Name}' returned null.");
-        if (model.InputChannels != options.InputChannels || model.NumClasses != options.NumClasses)
+        if (model.InputChannels != networkOptions.InputChannels || model.NumClasses != networkOptions.NumClasses)
         {
             model.Dispose();
             throw new InvalidOperationException(
-                $"The factory of model '{registration.Name}' ignored the options: asked for {options.InputChannels} input channels and {options.NumClasses} classes.");
+                $"The factory of model '{registration.Name}' ignored the options: asked for {networkOptions.InputChannels} input channels and {networkOptions.NumClasses} classes.");
         }
-        return model;
+        return preprocessing is null ? model : new PreprocessedClassifier(model, preprocessing, options.InputChannels);
     }
 
     /// <summary>
@@ -185,9 +190,11 @@ public static partial class ModelZoo
     /// <param name="defaultOptions">Options used when none are given (default: <c>new ModelOptions()</c>).</param>
     /// <param name="inputHeight">Height of the expected input (28).</param>
     /// <param name="inputWidth">Width of the expected input (28).</param>
+    /// <param name="preprocessing">The preprocessing the model expects for 28×28 grey images (<see cref="ModelRegistration.Preprocessing"/>), if any.</param>
     /// <exception cref="ArgumentException">The name is malformed or already registered, or the input size is not positive.</exception>
     public static void Register(string name, Func<ModelOptions, ImageClassifier> factory, string summary,
-        string referenceAccuracy = "", ModelOptions? defaultOptions = null, int inputHeight = 28, int inputWidth = 28)
+        string referenceAccuracy = "", ModelOptions? defaultOptions = null, int inputHeight = 28, int inputWidth = 28,
+        InputPreprocessing? preprocessing = null)
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(factory);
@@ -198,8 +205,9 @@ public static partial class ModelZoo
             throw new ArgumentOutOfRangeException(nameof(inputHeight), inputHeight, "The input height must be positive.");
         if (inputWidth <= 0)
             throw new ArgumentOutOfRangeException(nameof(inputWidth), inputWidth, "The input width must be positive.");
+        preprocessing?.Validate(1);
         var registration = new ModelRegistration(name, factory, summary, Validate(defaultOptions ?? new ModelOptions()),
-            inputHeight, inputWidth, referenceAccuracy ?? "");
+            inputHeight, inputWidth, referenceAccuracy ?? "") { Preprocessing = preprocessing };
         lock (Gate)
         {
             if (Registrations.Any(r => r.Name == name))
@@ -209,8 +217,11 @@ public static partial class ModelZoo
     }
 
     private static void Add(string name, Func<ModelOptions, ImageClassifier> factory, string summary, string reference,
-        ModelOptions? defaults = null, int height = 28, int width = 28) =>
-        Registrations.Add(new ModelRegistration(name, factory, summary, defaults ?? new ModelOptions(), height, width, reference));
+        ModelOptions? defaults = null, int height = 28, int width = 28, InputPreprocessing? preprocessing = null) =>
+        Registrations.Add(new ModelRegistration(name, factory, summary, defaults ?? new ModelOptions(), height, width, reference)
+        {
+            Preprocessing = preprocessing,
+        });
 
     private static ModelOptions Validate(ModelOptions options)
     {
@@ -224,6 +235,7 @@ public static partial class ModelZoo
             throw new ArgumentOutOfRangeException(nameof(options), w, "ModelOptions.Width must be in (0, 64].");
         if (!Enum.IsDefined(options.Attention))
             throw new ArgumentOutOfRangeException(nameof(options), options.Attention, "ModelOptions.Attention is not a defined value.");
+        options.Preprocessing?.Validate(options.InputChannels);
         return options;
     }
 

@@ -140,7 +140,11 @@ public sealed class Trainer : IDisposable
     private TrainingHistory FitWithPrecision(InMemoryDataset trainSet, InMemoryDataset? validationSet, CancellationToken cancellationToken)
     {
         CheckModelOutput(trainSet);
-        Normalization = Options.Normalize ? Options.Normalization ?? trainSet.ComputeStatistics() : null;
+        // A model that normalises its own input (PreprocessedClassifier) gets [0, 1] pixels, exactly as it will at inference.
+        bool modelNormalizes = Model is Models.PreprocessedClassifier { Preprocessing.Normalizes: true };
+        Normalization = Options.Normalize && !modelNormalizes ? Options.Normalization ?? trainSet.ComputeStatistics() : null;
+        if (Options.Normalize && modelNormalizes)
+            Logger.LogInformation("The model normalises its own input ({Preprocessing}); the data is not normalised again.", ((Models.PreprocessedClassifier)Model).Preprocessing);
 
         using var trainLoader = new DataLoader(trainSet, new DataLoaderOptions
         {

@@ -109,7 +109,11 @@ public sealed record TrainerOptions
     /// <summary>The batch size of validation passes (default 512).</summary>
     public int EvaluationBatchSize { get; init; } = 512;
 
-    /// <summary>Normalise inputs per channel (default true); the statistics come from <see cref="Normalization"/> or, when it is null, from the training set.</summary>
+    /// <summary>
+    /// Normalise inputs per channel (default true); the statistics come from <see cref="Normalization"/> or, when it is null,
+    /// from the training set. A model that normalises its own input (a <see cref="Models.PreprocessedClassifier"/> whose
+    /// <see cref="Models.InputPreprocessing.Mean"/> is set, e.g. ImageNet statistics) is given [0, 1] pixels instead.
+    /// </summary>
     public bool Normalize { get; init; } = true;
 
     /// <summary>Fixed normalisation statistics (null = compute them from the training set).</summary>

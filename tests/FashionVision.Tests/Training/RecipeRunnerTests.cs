@@ -1,4 +1,5 @@
 using FashionVision.Data;
+using FashionVision.Inference;
 using FashionVision.Models;
 using FashionVision.Training;
 using static FashionVision.Tests.Training.TrainingTestKit;
@@ -12,7 +13,7 @@ public class RecipeRunnerTests
         (channels, classes) => new FastCnn(channels, classes, width: 4, dropRate: 0),
         options,
         AugmentationPreset: "none",
-        HorizontalFlipTta: true,
+        Tta: TestTimeAugmentation.HorizontalFlip,
         TargetAccuracy: 0.9) { Initialize = initialize };
 
     [Test]

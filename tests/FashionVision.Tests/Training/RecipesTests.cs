@@ -1,3 +1,4 @@
+using FashionVision.Inference;
 using FashionVision.Models;
 using FashionVision.Training;
 
@@ -47,7 +48,7 @@ public class RecipesTests
             Assert.That(recipe.Options.ModelName, Is.EqualTo(ModelZoo.FastCnnName), recipe.Name);
             Assert.DoesNotThrow(() => recipe.Options.Validate(), recipe.Name);
             Assert.That(recipe.AugmentationPreset, Is.EqualTo(recipe.Options.Augmentation is null ? "none" : "basic"), recipe.Name);
-            Assert.That(recipe.TestTimeViews, Is.EqualTo(recipe.HorizontalFlipTta ? 2 : 1), recipe.Name);
+            Assert.That(recipe.TestTimeViews, Is.EqualTo(recipe.Tta.IsIdentity ? 1 : 2), recipe.Name + ": plain or flip test-time augmentation");
             using var model = recipe.CreateModel(1, 10);
             Assert.That(model, Is.InstanceOf<FastCnn>(), recipe.Name);
             Assert.That(model.NumClasses, Is.EqualTo(10));
@@ -70,7 +71,7 @@ public class RecipesTests
         Assert.That(recipe.Options.Seed, Is.EqualTo(3));
         Assert.That(recipe.Initialize, Is.Not.Null);
         if (dataset == "mnist")
-            Assert.That(recipe.HorizontalFlipTta, Is.False, "mirrored digits are other glyphs");
+            Assert.That(recipe.Tta.Views.Any(v => v.HorizontalFlip), Is.False, "mirrored digits are other glyphs");
 
         using var train = TrainingTestKit.Bars(64);
         using var model = recipe.CreateModel(1, 3);

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using FashionVision.Data;
 using FashionVision.IO;
+using FashionVision.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -115,6 +116,9 @@ public sealed class Checkpoint
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 
+    // Reads model options written by this library (PascalCase) and by older command-line runs (camelCase).
+    private static readonly JsonSerializerOptions ModelOptionsReader = new(CompactJson) { PropertyNameCaseInsensitive = true };
+
     internal Checkpoint(CheckpointManifest manifest, Dictionary<string, byte[]> entries, string? path = null)
     {
         Manifest = manifest;
@@ -196,50 +200,6 @@ public sealed class Checkpoint
     public bool HasOptimizerState => Entries.ContainsKey(OptimizerEntry);
 
     /// <summary>
-    /// Rebuilds the <see cref="Models.ModelZoo"/> model this checkpoint was trained as (its manifest's
-    /// <see cref="CheckpointManifest.ModelName"/> and model options, set through <see cref="TrainerOptions.WithZooModel"/>, a
-    /// recipe or the CLI), loads the weights (the averaged ones when present and <paramref name="preferAveraged"/>) and puts it
-    /// in eval mode. The caller owns the model.
-    /// </summary>
-    /// <exception cref="CheckpointFormatException">The manifest names no zoo model, or one the zoo does not know.</exception>
-    /// <exception cref="CheckpointMismatchException">The weights do not fit the named model.</exception>
-    public Models.ImageClassifier CreateZooModel(bool preferAveraged = true)
-    {
-        var model = CreateZooModel(Manifest, Path ?? "(memory)");
-        try
-        {
-            LoadWeightsInto(model, preferAveraged);
-            model.eval();
-            return model;
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
-    }
-
-    /// <summary>Builds the untrained zoo model a manifest describes (name, options, input channels, class count).</summary>
-    internal static Models.ImageClassifier CreateZooModel(CheckpointManifest manifest, string path)
-    {
-        if (string.IsNullOrEmpty(manifest.ModelName) || !Models.ModelZoo.Contains(manifest.ModelName))
-            throw new CheckpointFormatException(path, manifest.ModelName is null
-                ? "it does not name a zoo model (TrainerOptions.ModelName); use the overload that takes a model factory."
-                : $"it names the model '{manifest.ModelName}', which the zoo does not know (known: {string.Join(", ", Models.ModelZoo.Names)}).");
-        if (manifest.InputShape.Length != 3 || manifest.ClassNames.Count == 0)
-            throw new CheckpointFormatException(path, "its manifest lacks the input shape or the class names.");
-        var options = manifest.ModelOptionsJson is { Length: > 0 } json
-            ? JsonSerializer.Deserialize<Models.ModelOptions>(json, CompactJson) ?? new Models.ModelOptions()
-            : Models.ModelZoo.DefaultOptions(manifest.ModelName);
-        return Models.ModelZoo.Create(manifest.ModelName, options with
-        {
-            InputChannels = manifest.InputShape[0],
-            NumClasses = manifest.ClassNames.Count,
-            Seed = null,
-        });
-    }
-
-    /// <summary>
     /// Copies the weights into <paramref name="model"/> (which must be the same architecture with the same class count).
     /// </summary>
     /// <param name="model">The model.</param>
@@ -264,6 +224,62 @@ public sealed class Checkpoint
         {
             foreach (var t in tensors.Values)
                 t.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// The <see cref="ModelOptions"/> the checkpoint's model was built with: those stored in the manifest (preprocessing
+    /// included), else the zoo model's defaults, with the manifest's input channels and class count and no seed.
+    /// </summary>
+    /// <exception cref="CheckpointFormatException">The manifest names no model of the <see cref="ModelZoo"/>.</exception>
+    public ModelOptions ZooModelOptions()
+    {
+        string where = Path ?? "(memory)";
+        if (string.IsNullOrEmpty(Manifest.ModelName) || !ModelZoo.Contains(Manifest.ModelName))
+            throw new CheckpointFormatException(where, Manifest.ModelName is null
+                ? "it does not name a zoo model (TrainerOptions.ModelName); build the model yourself and call LoadWeightsInto."
+                : $"it names the model '{Manifest.ModelName}', which the zoo does not know (known: {string.Join(", ", ModelZoo.Names)}).");
+        ModelOptions? options;
+        try
+        {
+            options = Manifest.ModelOptionsJson is { Length: > 0 } json
+                ? JsonSerializer.Deserialize<ModelOptions>(json, ModelOptionsReader)
+                : ModelZoo.DefaultOptions(Manifest.ModelName);
+        }
+        catch (JsonException e)
+        {
+            throw new CheckpointFormatException(where, $"its model options are not valid JSON: {e.Message}", e);
+        }
+        options ??= ModelZoo.DefaultOptions(Manifest.ModelName);
+        return options with
+        {
+            InputChannels = Manifest.InputShape.Length == 3 ? Manifest.InputShape[0] : options.InputChannels,
+            NumClasses = Manifest.ClassNames.Count > 0 ? Manifest.ClassNames.Count : options.NumClasses,
+            Seed = null,
+        };
+    }
+
+    /// <summary>
+    /// Rebuilds the <see cref="ModelZoo"/> model the checkpoint names (<see cref="ZooModelOptions"/>, so with its
+    /// preprocessing) and loads its weights (the averaged ones when present and <paramref name="preferAveraged"/>).
+    /// </summary>
+    /// <param name="preferAveraged">Use the EMA weights when the checkpoint has them (for inference).</param>
+    /// <returns>The model on the CPU, in eval mode.</returns>
+    /// <exception cref="CheckpointFormatException">The manifest names no zoo model.</exception>
+    /// <exception cref="CheckpointMismatchException">The weights do not fit the rebuilt model.</exception>
+    public ImageClassifier CreateZooModel(bool preferAveraged = true)
+    {
+        var model = ModelZoo.Create(Manifest.ModelName!, ZooModelOptions());
+        try
+        {
+            LoadWeightsInto(model, preferAveraged);
+            model.eval();
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using FashionVision.Data;
 using FashionVision.Evaluation;
+using FashionVision.Inference;
 using FashionVision.Models;
 using Microsoft.Extensions.Logging;
 using static TorchSharp.torch;
@@ -86,7 +87,7 @@ public static class RecipeRunner
             {
                 Device = device,
                 Normalization = trainer.Normalization,
-                HorizontalFlipTta = recipe.HorizontalFlipTta,
+                Tta = recipe.Tta,
             });
             long images = trainer.GlobalStep * trainerOptions.BatchSize * trainerOptions.AccumulationSteps;
             return new RecipeResult(model, history, evaluation, trainer.Normalization, images, history.TotalTime, clock.Elapsed);

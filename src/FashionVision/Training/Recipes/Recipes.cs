@@ -1,4 +1,5 @@
 using FashionVision.Data;
+using FashionVision.Inference;
 using FashionVision.Models;
 using FashionVision.Transforms;
 
@@ -11,7 +12,7 @@ namespace FashionVision.Training;
 /// <param name="CreateModel">Builds the model for (input channels, class count) from the zoo, seeded with the recipe's seed.</param>
 /// <param name="Options">The trainer options (seed, epochs, optimizer, schedule, loss, …).</param>
 /// <param name="AugmentationPreset">The <see cref="AugmentationPresets"/> name behind <see cref="TrainerOptions.Augmentation"/> (<c>none</c> when it has none).</param>
-/// <param name="HorizontalFlipTta">Whether evaluation averages each image with its mirror.</param>
+/// <param name="Tta">The test-time augmentation its evaluation averages over (<see cref="TestTimeAugmentation.None"/> for the plain model).</param>
 /// <param name="TargetAccuracy">The test accuracy the recipe is meant to reach, in [0, 1].</param>
 public sealed record Recipe(
     string Name,
@@ -20,7 +21,7 @@ public sealed record Recipe(
     Func<int, int, ImageClassifier> CreateModel,
     TrainerOptions Options,
     string AugmentationPreset,
-    bool HorizontalFlipTta,
+    TestTimeAugmentation Tta,
     double TargetAccuracy)
 {
     /// <summary>
@@ -29,8 +30,8 @@ public sealed record Recipe(
     /// </summary>
     public Action<ImageClassifier, InMemoryDataset, ChannelStatistics?>? Initialize { get; init; }
 
-    /// <summary>The forward passes evaluation makes per test image (2 with flip test-time augmentation, else 1).</summary>
-    public int TestTimeViews => HorizontalFlipTta ? 2 : 1;
+    /// <summary>The forward passes evaluation makes per test image (the views of <see cref="Tta"/>).</summary>
+    public int TestTimeViews => Tta.Views.Count;
 
     /// <summary>The recipe's wall-clock budget, or null for a recipe that trains for a number of epochs.</summary>
     public TimeSpan? Budget => Options.TimeBudget?.Total;
@@ -92,7 +93,7 @@ public static class Recipes
         (channels, classes) => CreateFastCnn(channels, classes, seed),
         FastCnnOptions(epochs: 6, seed),
         AugmentationPreset: "none",
-        HorizontalFlipTta: false,
+        Tta: TestTimeAugmentation.None,
         TargetAccuracy: 0.930);
 
     /// <summary>
@@ -107,7 +108,7 @@ public static class Recipes
         (channels, classes) => CreateFastCnn(channels, classes, seed),
         FastCnnOptions(epochs: 6, seed) with { Augmentation = AugmentationPresets.Get("basic", numClasses: 10, flip: false) },
         AugmentationPreset: "basic",
-        HorizontalFlipTta: false,
+        Tta: TestTimeAugmentation.None,
         TargetAccuracy: 0.995);
 
     /// <summary>
@@ -137,7 +138,7 @@ public static class Recipes
             (channels, classes) => CreateFastCnn(channels, classes, seed),
             SpeedrunOptions(seconds, seed) with { Augmentation = augmentation },
             AugmentationPreset: longRun ? "basic" : "none",
-            HorizontalFlipTta: longRun,
+            Tta: longRun ? TestTimeAugmentation.HorizontalFlip : TestTimeAugmentation.None,
             TargetAccuracy: target) { Initialize = WhitenStem };
     }
 
@@ -165,7 +166,7 @@ public static class Recipes
             (channels, classes) => CreateFastCnn(channels, classes, seed),
             SpeedrunOptions(seconds, seed) with { Augmentation = crops ? AugmentationPresets.Get("basic", numClasses: 10, flip: false) : null },
             AugmentationPreset: crops ? "basic" : "none",
-            HorizontalFlipTta: false,
+            Tta: TestTimeAugmentation.None,
             TargetAccuracy: target) { Initialize = WhitenStem };
     }
 
