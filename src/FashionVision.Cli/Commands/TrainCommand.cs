@@ -50,6 +50,11 @@ internal static class TrainCommand
             if (result.GetValueOrDefault<FileInfo?>() is { Exists: false } file)
                 result.AddError($"--resume: no such checkpoint '{file.FullName}'.");
         });
+        var allowChanged = new Option<bool>("--allow-changed-options")
+        {
+            Description = "With --resume: continue even if the options differ from the checkpoint's run (the run then differs from an uninterrupted one)",
+        };
+        var threads = CommonOptions.OptionalInt("--threads", "Intra-op threads while training (default: torch's; with --resume: the checkpoint's); part of what makes a seed reproducible");
         var maxTrain = CommonOptions.OptionalInt("--max-train-images", "Use only the first N training images (quick runs)");
         var maxTest = CommonOptions.OptionalInt("--max-test-images", "Evaluate on only the first N test images");
         var recipe = new Option<string?>("--recipe", "-r")
@@ -67,7 +72,7 @@ internal static class TrainCommand
         var command = new Command("train", "Train a model, evaluate it on the test split, and write a run folder with metrics, plots and a report.")
         {
             dataset, dataDir, model, epochs, batchSize, lr, weightDecay, optimizer, scheduler, warmup, augmentation, loss, labelSmoothing,
-            seed, device, output, resume, maxTrain, maxTest, recipe,
+            seed, device, output, resume, allowChanged, threads, maxTrain, maxTest, recipe,
         };
         command.SetAction(parse =>
         {
@@ -77,7 +82,8 @@ internal static class TrainCommand
                     throw new CliException($"--recipe {recipeName} fixes {clash.Name}; leave {clash.Name} out, or train without --recipe.");
                 var chosen = Recipes.Get(recipeName, parse.GetResult(seed) is { Implicit: false } ? parse.GetValue(seed) : 0);
                 return Run(context, RecipeSettings(chosen, parse.GetValue(dataDir)?.FullName, parse.GetRequiredValue(device),
-                    parse.GetRequiredValue(output).FullName, parse.GetValue(resume)?.FullName, parse.GetValue(maxTrain), parse.GetValue(maxTest)), chosen);
+                    parse.GetRequiredValue(output).FullName, parse.GetValue(resume)?.FullName, parse.GetValue(allowChanged), parse.GetValue(threads),
+                    parse.GetValue(maxTrain), parse.GetValue(maxTest)), chosen);
             }
             var settings = new TrainSettings(
                 Dataset: parse.GetRequiredValue(dataset).ToLowerInvariant(),
@@ -97,6 +103,8 @@ internal static class TrainCommand
                 Device: parse.GetRequiredValue(device),
                 Output: parse.GetRequiredValue(output).FullName,
                 Resume: parse.GetValue(resume)?.FullName,
+                AllowChangedOptions: parse.GetValue(allowChanged),
+                Threads: parse.GetValue(threads),
                 MaxTrainImages: parse.GetValue(maxTrain),
                 MaxTestImages: parse.GetValue(maxTest),
                 Recipe: null);
@@ -106,7 +114,8 @@ internal static class TrainCommand
     }
 
     /// <summary>The settings a recipe amounts to, as metrics.json records them.</summary>
-    private static TrainSettings RecipeSettings(Recipe recipe, string? dataDirectory, string device, string output, string? resume, int? maxTrain, int? maxTest)
+    private static TrainSettings RecipeSettings(Recipe recipe, string? dataDirectory, string device, string output, string? resume, bool allowChanged,
+        int? threads, int? maxTrain, int? maxTest)
     {
         var o = recipe.Options;
         return new TrainSettings(
@@ -127,6 +136,8 @@ internal static class TrainCommand
             Device: device,
             Output: output,
             Resume: resume,
+            AllowChangedOptions: allowChanged,
+            Threads: threads,
             MaxTrainImages: maxTrain,
             MaxTestImages: maxTest,
             Recipe: recipe.Name);
@@ -168,6 +179,8 @@ internal static class TrainCommand
             Device = device,
             CheckpointDirectory = settings.Output,
             ResumeFrom = settings.Resume,
+            AllowChangedOptionsOnResume = settings.AllowChangedOptions,
+            IntraOpThreads = settings.Threads,
             ModelName = settings.Model,
             ModelOptionsJson = JsonSerializer.Serialize(modelOptions with { Seed = null }, RunFiles.Json),
         };
@@ -175,7 +188,17 @@ internal static class TrainCommand
         TrainingHistory history;
         using (var trainer = new Trainer(network, options with { Progress = new TrainingReporter(context) }))
         {
-            history = trainer.Fit(train, validationSet: null, context.CancellationToken);
+            try
+            {
+                history = trainer.Fit(train, validationSet: null, context.CancellationToken);
+            }
+            catch (ResumeSettingsMismatchException e)
+            {
+                throw new CliException($"--resume {e.Checkpoint}: the checkpoint's run had other settings ({string.Join("; ", e.Differences)}); " +
+                                       "give the options it was trained with, or add --allow-changed-options.", CliApp.UsageError, e);
+            }
+            // metrics.json records the thread count the run trained with (the option's, the checkpoint's or torch's).
+            settings = settings with { Threads = trainer.IntraOpThreads };
             var evaluation = Evaluator.Evaluate(network, test, new EvaluatorOptions
             {
                 Device = device,
@@ -240,4 +263,4 @@ internal static class TrainCommand
 internal sealed record TrainSettings(
     string Dataset, string? DataDirectory, string Model, int Epochs, int BatchSize, double LearningRate, double WeightDecay,
     string Optimizer, string Scheduler, int WarmupSteps, string Augmentation, string Loss, double LabelSmoothing, long Seed,
-    string Device, string Output, string? Resume, int? MaxTrainImages, int? MaxTestImages, string? Recipe);
+    string Device, string Output, string? Resume, bool AllowChangedOptions, int? Threads, int? MaxTrainImages, int? MaxTestImages, string? Recipe);

@@ -47,7 +47,8 @@ public class CheckpointTests
         Assert.That(m.HasAveragedWeights, Is.True);
         Assert.That(m.History, Has.Count.EqualTo(2));
         Assert.That(m.SchedulerState!["step"], Is.EqualTo(2));
-        Assert.That(m.Options!.Value.GetProperty("Epochs").GetInt32(), Is.EqualTo(2));
+        Assert.That(m.RunSettings!.Epochs, Is.EqualTo(2));
+        Assert.That(m.RunSettings.IntraOpThreads, Is.EqualTo(get_num_threads()));
         Assert.That(m.Callbacks.Keys, Does.Contain("ExponentialMovingAverage"));
         using var zip = ZipFile.OpenRead(path);
         Assert.That(zip.Entries.Select(e => e.FullName), Is.SupersetOf(new[] { "manifest.json", "model.sd", "ema.sd", "optimizer.bin", "rng.sd" }));
