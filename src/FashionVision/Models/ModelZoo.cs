@@ -40,7 +40,7 @@ public static partial class ModelZoo
             "99.05% MNIST test, 0.95% error (LeCun et al. 1998, Proc. IEEE 86(11), Sec. III-C and Fig. 9)");
         Add("small-cnn", o => new SmallCnn(o.InputChannels, o.NumClasses, o.DropRate ?? 0.5, o.Width ?? 1.0, o.Attention),
             "small CNN: conv 32-32, pool, conv 64-64, pool (3×3, BatchNorm), global average pool, FC 128, dropout",
-            "89.00% Fashion-MNIST test after 2 epochs, seed 42 (measured here 2026-11-23: dotnet run -c Release --project samples/01-QuickStart; docs/recipes.md)");
+            "89.73% Fashion-MNIST test after 3 epochs, seed 3 (measured here 2026-11-23: dotnet run -c Release --project samples/06-ErrorAnalysis; docs/recipes.md)");
         Add("vgg-cnn", o => new VggCnn(o.InputChannels, o.NumClasses, o.DropRate ?? 0.5, o.Width ?? 1.0, o.Attention),
             "VGG-style CNN: three blocks of two 3×3 conv-BN-ReLU (64, 128, 256) with max-pooling, global average pool, dropout",
             $"93.5% Fashion-MNIST test for a VGG16 (26M parameters, no augmentation) ({fashionMnistTable})");

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using FashionVision.Data;
+using FashionVision.Models;
 
 namespace FashionVision.Training;
 
@@ -34,6 +35,15 @@ public sealed record RunSettings
 
     /// <summary>The intra-op thread count the run trained with (<see cref="TrainerOptions.IntraOpThreads"/>, or the process's).</summary>
     public int IntraOpThreads { get; init; }
+
+    /// <summary><see cref="TrainerOptions.Precision"/>.</summary>
+    public ComputePrecision Precision { get; init; }
+
+    /// <summary>The length of <see cref="TrainerOptions.TimeBudget"/> in seconds, or null without a budget.</summary>
+    public double? TimeBudgetSeconds { get; init; }
+
+    /// <summary><see cref="TrainerOptions.StopAtAccuracy"/>.</summary>
+    public double? StopAtAccuracy { get; init; }
 
     /// <summary><see cref="TrainerOptions.Optimizer"/>.</summary>
     public OptimizerOptions Optimizer { get; init; } = new();
@@ -94,6 +104,9 @@ public sealed record RunSettings
             TrainingImages = trainingImages,
             Seed = options.Seed,
             IntraOpThreads = intraOpThreads,
+            Precision = options.Precision,
+            TimeBudgetSeconds = options.TimeBudget?.Total.TotalSeconds,
+            StopAtAccuracy = options.StopAtAccuracy,
             Optimizer = options.Optimizer,
             Scheduler = options.Scheduler,
             Loss = loss.Describe(),
