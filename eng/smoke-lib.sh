@@ -5,6 +5,8 @@
 #   smoke_isolate FOLDER       empty Directory.Build.props/.targets and Directory.Packages.props, so no parent folder's
 #                              MSBuild or package-management files reach the apps created below FOLDER
 #   system_has_glibcxx_3_4_32  whether this system's libstdc++ provides GLIBCXX_3.4.32 (then nothing needs patching)
+#   smoke_check_result LOG N   the app's "SMOKE steps=N test-accuracy=A" line is in LOG with N steps and A above chance;
+#                              sets $accuracy
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
@@ -36,4 +38,14 @@ system_has_glibcxx_3_4_32() {
     if [ -f "$libstdcxx" ] && grep -aq 'GLIBCXX_3.4.32' "$libstdcxx"; then return 0; fi
   done
   return 1
+}
+
+smoke_check_result() {
+  local result steps
+  result="$(grep -E '^SMOKE steps=[0-9]+ test-accuracy=[0-9.]+$' "$1")" || fail "the app printed no result line"
+  steps="$(sed -E 's/.*steps=([0-9]+).*/\1/' <<<"$result")"
+  accuracy="$(sed -E 's/.*test-accuracy=([0-9.]+).*/\1/' <<<"$result")"
+  [ "$steps" -eq "$2" ] || fail "expected $2 training steps, got $steps"
+  # Chance is 0.10; a few batches of a small conv net on real images reach well above it.
+  awk -v a="$accuracy" 'BEGIN { exit !(a >= 0.40 && a <= 1.0) }' || fail "test accuracy $accuracy is not above chance"
 }
