@@ -106,11 +106,15 @@ public class CheckpointTests
         string path = TrainedCheckpoint();
         using var train = Bars(64);
         using var model = new TinyNet();
-        using var sgd = new Trainer(model, new TrainerOptions { Epochs = 3, BatchSize = 16, ResumeFrom = path, Optimizer = new OptimizerOptions { Kind = OptimizerKind.Sgd } });
-        Assert.That(Assert.Throws<CheckpointMismatchException>(() => sgd.Fit(train))!.Message, Does.Contain("optimizer"));
+        var sgdOptions = new TrainerOptions { Epochs = 3, BatchSize = 16, ResumeFrom = path, Optimizer = new OptimizerOptions { Kind = OptimizerKind.Sgd } };
+        using var sgd = new Trainer(model, sgdOptions);
+        Assert.That(Assert.Throws<ResumeSettingsMismatchException>(() => sgd.Fit(train))!.Differences.Select(d => d.Path), Does.Contain("Optimizer.Kind"));
+        // Even with changes allowed, AdamW's state cannot become SGD's.
+        using var sgdAllowed = new Trainer(model, sgdOptions with { AllowChangedOptionsOnResume = true });
+        Assert.That(Assert.Throws<CheckpointMismatchException>(() => sgdAllowed.Fit(train))!.Message, Does.Contain("optimizer"));
         using var fourClasses = Bars(64, classes: 4);
         using var model4 = new TinyNet(classes: 4);
-        using var other = new Trainer(model4, new TrainerOptions { Epochs = 3, BatchSize = 16, ResumeFrom = path });
+        using var other = new Trainer(model4, new TrainerOptions { Epochs = 3, BatchSize = 16, ResumeFrom = path, AllowChangedOptionsOnResume = true });
         Assert.That(Assert.Throws<CheckpointMismatchException>(() => other.Fit(fourClasses))!.Message, Does.Contain("classes"));
     }
 }
