@@ -50,7 +50,9 @@ public sealed class BadInputTests
     public void AnUnknownRecipeListsTheRecipes()
     {
         var result = CliRunner.Run("train", "--recipe", "imagenet-in-an-hour");
-        CliRunner.AssertOneLineError(result, CliApp.UsageError, "Unknown recipe 'imagenet-in-an-hour'. Valid names: " + string.Join(", ", FashionVision.Training.Recipes.Names) + ".");
+        CliRunner.AssertOneLineError(result, CliApp.UsageError,
+            $"Unknown recipe 'imagenet-in-an-hour'. Valid names: {string.Join(", ", FashionVision.Training.Recipes.Names)}.");
+        Assert.That(FashionVision.Training.Recipes.Names, Does.Contain("fashion-mnist-fast").And.Contain("mnist"));
     }
 
     [TestCase("--epochs", "3")]

@@ -88,6 +88,8 @@ public sealed class TrainCommandTests
             Assert.That(test.GetProperty("perClass")[9].GetProperty("class").GetString(), Is.EqualTo("Ankle boot"));
             Assert.That(root.GetProperty("options").GetProperty("model").GetString(), Is.EqualTo("lenet5"));
             Assert.That(root.GetProperty("options").GetProperty("learningRate").GetDouble(), Is.EqualTo(0.003));
+            Assert.That(root.GetProperty("options").GetProperty("threads").GetInt32(), Is.EqualTo(torch.get_num_threads()),
+                "the thread count the run trained with, part of what makes the seed reproducible");
             Assert.That(root.GetProperty("wallTimeSeconds").GetDouble(), Is.GreaterThan(0));
         });
     }
@@ -173,6 +175,26 @@ public sealed class TrainCommandTests
         Assert.That(onnxClasses, Has.Count.EqualTo(3), fromOnnx.Output);
         Assert.That(onnxClasses, Is.EqualTo(PredictedClasses(fromCheckpoint.Output)), "ONNX Runtime and TorchSharp agree");
         Assert.That(onnxClasses, Is.All.AnyOf(FashionMnistSource.Classes.ToArray()));
+    }
+
+    [Test]
+    public void ResumeWithOtherOptionsIsRefusedInOneLineListingThem()
+    {
+        Assert.That(_train.ExitCode, Is.Zero, _train.ToString());
+        string resumed = _folder + "-resumed";
+        try
+        {
+            var result = CliRunner.Run("train", "--dataset", "fashion-mnist", "--model", "lenet5", "--epochs", "2", "--batch-size", "64",
+                "--lr", "0.003", "--max-train-images", "640", "--max-test-images", "300", "--seed", "3", "--output", resumed,
+                "--resume", Path.Combine(_folder, "last.ckpt"));
+            CliRunner.AssertOneLineError(result, CliApp.UsageError, "Epochs 1 → 2");
+            Assert.That(result.Error, Does.Contain("--allow-changed-options"));
+        }
+        finally
+        {
+            if (Directory.Exists(resumed))
+                Directory.Delete(resumed, recursive: true);
+        }
     }
 
     [Test]

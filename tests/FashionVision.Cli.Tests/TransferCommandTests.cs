@@ -59,8 +59,7 @@ public sealed class TransferCommandTests
             Assert.That(options.GetProperty("targetedAugmentation").GetString(), Is.EqualTo("standard:Shirt,T-shirt/top"));
         });
         var manifest = FashionVision.Training.Checkpoint.Load(Checkpoint).Manifest;
-        using var trainerOptions = JsonDocument.Parse(manifest.Options!.Value.GetRawText());
-        Assert.That(trainerOptions.RootElement.GetProperty("Augmentation").GetString(), Does.StartWith("ClassConditional(").And.Contain("classes=[0, 6]"));
+        Assert.That(manifest.RunSettings!.Augmentation, Does.StartWith("ClassConditional(").And.Contain("classes=[0, 6]"));
         Assert.That(manifest.InputShape, Is.EqualTo(new[] { 1, 28, 28 }));
         Assert.That(File.ReadAllText(Path.Combine(_folder, "report.md")), Does.Contain("Confusion among the upper-body garments"));
     }

@@ -64,6 +64,11 @@ internal static class TrainCommand
         });
         var classWeights = new Option<string?>("--class-weights") { Description = "Loss weight per class: one number per class, or class=weight pairs such as Shirt=2,T-shirt/top=1.5" };
         var targeted = new Option<string?>("--targeted-augmentation") { Description = "An augmentation preset for some classes only, PRESET:CLASSES, e.g. standard:Shirt,T-shirt/top" };
+        var allowChanged = new Option<bool>("--allow-changed-options")
+        {
+            Description = "With --resume: continue even if the options differ from the checkpoint's run (the run then differs from an uninterrupted one)",
+        };
+        var threads = CommonOptions.OptionalInt("--threads", "Intra-op threads while training (default: torch's; with --resume: the checkpoint's); part of what makes a seed reproducible");
         var maxTrain = CommonOptions.OptionalInt("--max-train-images", "Use only the first N training images (quick runs)");
         var maxTest = CommonOptions.OptionalInt("--max-test-images", "Evaluate on only the first N test images");
         var validationSplit = CommonOptions.Double("--validation-split", DefaultValidationSplit,
@@ -123,7 +128,7 @@ internal static class TrainCommand
         var command = new Command("train", "Train a model, evaluate it on the test split, and write a run folder with metrics, plots and a report.")
         {
             dataset, dataDir, model, epochs, batchSize, lr, weightDecay, optimizer, scheduler, warmup, augmentation, loss, labelSmoothing,
-            seed, device, output, resume, maxTrain, maxTest, recipe, validationSplit, earlyStopping, overfittingThreshold, tensorboard,
+            seed, device, output, resume, allowChanged, threads, maxTrain, maxTest, recipe, validationSplit, earlyStopping, overfittingThreshold, tensorboard,
             timeBudget, precision, stopAtAccuracy, whiten, inputSize, weights, classWeights, targeted,
         };
         // What every run (recipe or not) takes from the command line besides the training options.
@@ -138,7 +143,8 @@ internal static class TrainCommand
                     throw new CliException($"--recipe {recipeName} fixes {clash.Name}; leave {clash.Name} out, or train without --recipe.");
                 var chosen = Recipes.Get(recipeName, parse.GetResult(seed) is { Implicit: false } ? parse.GetValue(seed) : 0);
                 return Run(context, RecipeSettings(chosen, parse.GetValue(dataDir)?.FullName, parse.GetRequiredValue(device),
-                    parse.GetRequiredValue(output).FullName, parse.GetValue(resume)?.FullName, parse.GetValue(maxTrain), parse.GetValue(maxTest), WorkflowFrom(parse, 0))
+                    parse.GetRequiredValue(output).FullName, parse.GetValue(resume)?.FullName, parse.GetValue(allowChanged), parse.GetValue(threads),
+                    parse.GetValue(maxTrain), parse.GetValue(maxTest), WorkflowFrom(parse, 0))
                     with { ClassWeights = parse.GetValue(classWeights), TargetedAugmentation = parse.GetValue(targeted) }, chosen);
             }
             var settings = new TrainSettings(
@@ -159,6 +165,8 @@ internal static class TrainCommand
                 Device: parse.GetRequiredValue(device),
                 Output: parse.GetRequiredValue(output).FullName,
                 Resume: parse.GetValue(resume)?.FullName,
+                AllowChangedOptions: parse.GetValue(allowChanged),
+                Threads: parse.GetValue(threads),
                 MaxTrainImages: parse.GetValue(maxTrain),
                 MaxTestImages: parse.GetValue(maxTest),
                 Recipe: null,
@@ -178,7 +186,8 @@ internal static class TrainCommand
     }
 
     /// <summary>The settings a recipe amounts to, as metrics.json records them.</summary>
-    private static TrainSettings RecipeSettings(Recipe recipe, string? dataDirectory, string device, string output, string? resume, int? maxTrain, int? maxTest, Workflow workflow)
+    private static TrainSettings RecipeSettings(Recipe recipe, string? dataDirectory, string device, string output, string? resume, bool allowChanged,
+        int? threads, int? maxTrain, int? maxTest, Workflow workflow)
     {
         var o = recipe.Options;
         return new TrainSettings(
@@ -199,6 +208,8 @@ internal static class TrainCommand
             Device: device,
             Output: output,
             Resume: resume,
+            AllowChangedOptions: allowChanged,
+            Threads: threads,
             MaxTrainImages: maxTrain,
             MaxTestImages: maxTest,
             Recipe: recipe.Name,
@@ -291,6 +302,8 @@ internal static class TrainCommand
             Device = device,
             CheckpointDirectory = settings.Output,
             ResumeFrom = settings.Resume,
+            AllowChangedOptionsOnResume = settings.AllowChangedOptions,
+            IntraOpThreads = settings.Threads,
             EarlyStopping = workflow.EarlyStopping is { } patience ? new EarlyStoppingOptions { Patience = patience } : training.EarlyStopping,
             StopAtAccuracy = workflow.StopAtAccuracy ?? training.StopAtAccuracy,
             Callbacks = [.. training.Callbacks, .. monitors],
@@ -301,7 +314,18 @@ internal static class TrainCommand
         RequireValidationWhereNeeded(options, validation);
 
         using var trainer = new Trainer(network, options);
-        var history = display.Run(options.Epochs, () => trainer.Fit(train, validation, context.CancellationToken));
+        TrainingHistory history;
+        try
+        {
+            history = display.Run(options.Epochs, () => trainer.Fit(train, validation, context.CancellationToken));
+        }
+        catch (ResumeSettingsMismatchException e)
+        {
+            throw new CliException($"--resume {e.Checkpoint}: the checkpoint's run had other settings ({string.Join("; ", e.Differences)}); " +
+                                   "give the options it was trained with, or add --allow-changed-options.", CliApp.UsageError, e);
+        }
+        // metrics.json records the thread count the run trained with (the option's, the checkpoint's or torch's).
+        settings = settings with { Threads = trainer.IntraOpThreads };
         var evaluation = Evaluator.Evaluate(network, test, new EvaluatorOptions
         {
             Device = device,
@@ -413,7 +437,7 @@ internal static class TrainCommand
 internal sealed record TrainSettings(
     string Dataset, string? DataDirectory, string Model, int Epochs, int BatchSize, double LearningRate, double WeightDecay,
     string Optimizer, string Scheduler, int WarmupSteps, string Augmentation, string Loss, double LabelSmoothing, long Seed,
-    string Device, string Output, string? Resume, int? MaxTrainImages, int? MaxTestImages, string? Recipe, Workflow Workflow)
+    string Device, string Output, string? Resume, bool AllowChangedOptions, int? Threads, int? MaxTrainImages, int? MaxTestImages, string? Recipe, Workflow Workflow)
 {
     /// <summary>The wall-clock budget in seconds (--time-budget or the recipe's), or null.</summary>
     public double? TimeBudgetSeconds { get; init; }

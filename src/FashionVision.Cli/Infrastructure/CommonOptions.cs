@@ -106,7 +106,11 @@ internal static class CommonOptions
     /// <summary>Splits a comma-separated list, trimming and dropping empty items.</summary>
     public static string[] SplitList(string text) => text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
 
-    public static Option<long> Seed() => new("--seed") { Description = "Seed for every random choice (same seed, same result on CPU)", DefaultValueFactory = _ => 42 };
+    public static Option<long> Seed() => new("--seed")
+    {
+        Description = "Seed for every random choice (the same seed gives the same result on the CPU at the same intra-op thread count: see --threads)",
+        DefaultValueFactory = _ => 42,
+    };
 
     /// <summary>An int option that must be ≥ <paramref name="minimum"/>.</summary>
     public static Option<int> Int(string name, int defaultValue, string description, int minimum = 1)

@@ -35,8 +35,7 @@ public sealed class FastCnn : ImageClassifier
         : base(nameof(FastCnn), inputChannels, numClasses)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
-        if (!(dropRate >= 0 && dropRate < 1))
-            throw new ArgumentOutOfRangeException(nameof(dropRate), dropRate, "The drop rate must be in [0, 1).");
+        Initialization.CheckDropRate(dropRate, nameof(dropRate));
         long w = width;
         // The stem pools before its BatchNorm and ReLU, so those run on 14×14 maps: the same network function class
         // (max-pooling commutes with ReLU), a quarter of the element-wise work at full resolution.

@@ -7,7 +7,7 @@ namespace FashionVision.Models;
 /// <param name="DefaultOptions">The options used when <see cref="ModelZoo.Create"/> gets none.</param>
 /// <param name="InputHeight">Height of the expected input.</param>
 /// <param name="InputWidth">Width of the expected input.</param>
-/// <param name="ReferenceAccuracy">A reference result from the literature, with its source.</param>
+/// <param name="ReferenceAccuracy">A reference result with its source: a paper and its table or figure, a public benchmark table, or the command that measured it here.</param>
 public sealed record ModelRegistration(
     string Name,
     Func<ModelOptions, ImageClassifier> Factory,

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
 using FashionVision.Data;
 using FashionVision.Models;
 using Microsoft.Extensions.Logging;
@@ -21,9 +20,13 @@ namespace FashionVision.Training;
 /// </code>
 /// </example>
 /// <remarks>
-/// <para>One seed drives everything (torch's global generator, the loader's order, the augmentation generator), so on
-/// the CPU the same options give the same weights, and a run resumed from a checkpoint ends with exactly the weights of
-/// an uninterrupted one. Checkpoints are consistent at epoch boundaries.</para>
+/// <para>One seed drives everything through three distinct streams (<see cref="SeedStreams"/>: torch's global generator,
+/// the loader's order, the augmentation generator), so on the CPU the same options give the same weights, and a run
+/// resumed from a checkpoint ends with exactly the weights of an uninterrupted one. "The same options" includes the
+/// intra-op thread count (<see cref="TrainerOptions.IntraOpThreads"/>): CPU kernels split their reductions by thread, so
+/// another count gives other rounding and other weights. Checkpoints record the count and a resumed run uses it again.
+/// A resumed run must have the checkpoint's settings (<see cref="RunSettings"/>). Checkpoints are consistent at epoch
+/// boundaries.</para>
 /// <para>The model's initial weights are the caller's: seed the model's construction too (e.g. <c>ModelOptions.Seed</c>).</para>
 /// </remarks>
 public sealed class Trainer : IDisposable
@@ -39,8 +42,10 @@ public sealed class Trainer : IDisposable
     private long _scheduleSpan;
 
     /// <summary>Creates a trainer for <paramref name="model"/>; nothing runs until <see cref="Fit"/>.</summary>
+    /// <exception cref="InvalidOperationException">libtorch cannot be loaded; the message says why (<see cref="Native.TorchRuntime"/>).</exception>
     public Trainer(nn.Module<Tensor, Tensor> model, TrainerOptions? options = null)
     {
+        Native.TorchRuntime.EnsureInitialized();
         Model = model ?? throw new ArgumentNullException(nameof(model));
         Options = options ?? new TrainerOptions();
         Logger = Options.Logger ?? NullLogger.Instance;
@@ -86,6 +91,12 @@ public sealed class Trainer : IDisposable
     /// <summary>The class names of the training set.</summary>
     public IReadOnlyList<string> ClassNames { get; private set; } = Array.Empty<string>();
 
+    /// <summary>The settings that shape the current (or last) run, as checkpoints store them; null before <see cref="Fit"/>.</summary>
+    public RunSettings? Settings { get; private set; }
+
+    /// <summary>The intra-op thread count of the current (or last) run (<see cref="TrainerOptions.IntraOpThreads"/>, a resumed checkpoint's, or the process's).</summary>
+    public int IntraOpThreads { get; private set; }
+
     /// <summary>The input normalisation in force (stored in checkpoints for predictors), or null.</summary>
     public ChannelStatistics? Normalization { get; private set; }
 
@@ -113,6 +124,28 @@ public sealed class Trainer : IDisposable
     {
         Options.Validate();
         CheckDatasets(trainSet, validationSet);
+        var resumeFrom = Options.ResumeFrom is { } path ? OpenResumeCheckpoint(path) : null;
+        int callerThreads = torch.get_num_threads();
+        IntraOpThreads = Options.IntraOpThreads ?? resumeFrom?.Manifest.RunSettings?.IntraOpThreads ?? callerThreads;
+        if (IntraOpThreads != callerThreads)
+            torch.set_num_threads(IntraOpThreads);
+        try
+        {
+            return FitCore(trainSet, validationSet, resumeFrom, cancellationToken);
+        }
+        finally
+        {
+            if (torch.get_num_threads() != callerThreads)
+                torch.set_num_threads(callerThreads);
+        }
+    }
+
+    private TrainingHistory FitCore(InMemoryDataset trainSet, InMemoryDataset? validationSet, Checkpoint? resumeFrom, CancellationToken cancellationToken)
+    {
+        Loss = Options.CustomLoss ?? LossFactory.Create(Options.Loss);
+        Settings = RunSettings.Of(Options, Loss, trainSet.Count, IntraOpThreads);
+        if (resumeFrom is not null)
+            CheckResumeSettings(resumeFrom);
         _clock = Stopwatch.StartNew();
         _stopReason = null;
         _completedEpochs = 0;
@@ -121,15 +154,15 @@ public sealed class Trainer : IDisposable
         ClassNames = trainSet.ClassNames.ToArray();
         InputShape = trainSet.ImageShape;
 
-        torch.manual_seed(Options.Seed);
+        torch.manual_seed(SeedStreams.TorchGlobal(Options.Seed));
         _generator?.Dispose();
-        _generator = new torch.Generator((ulong)Options.Seed);
+        _generator = new torch.Generator(SeedStreams.Augmentation(Options.Seed));
 
         Model.to(Device);
         var previousPrecision = SetPrecision(Options.Precision);
         try
         {
-            return FitWithPrecision(trainSet, validationSet, cancellationToken);
+            return FitWithPrecision(trainSet, validationSet, resumeFrom, cancellationToken);
         }
         finally
         {
@@ -137,12 +170,14 @@ public sealed class Trainer : IDisposable
         }
     }
 
-    private TrainingHistory FitWithPrecision(InMemoryDataset trainSet, InMemoryDataset? validationSet, CancellationToken cancellationToken)
+    private TrainingHistory FitWithPrecision(InMemoryDataset trainSet, InMemoryDataset? validationSet, Checkpoint? resumeFrom, CancellationToken cancellationToken)
     {
         CheckModelOutput(trainSet);
         // A model that normalises its own input (PreprocessedClassifier) gets [0, 1] pixels, exactly as it will at inference.
+        // A resumed run keeps normalising with the statistics it began with, from its first batch on (fixed statistics in
+        // the options equal those unless the settings check was overridden, and then the options win).
         bool modelNormalizes = Model is Models.PreprocessedClassifier { Preprocessing.Normalizes: true };
-        Normalization = Options.Normalize && !modelNormalizes ? Options.Normalization ?? trainSet.ComputeStatistics() : null;
+        Normalization = !Options.Normalize || modelNormalizes ? null : Options.Normalization ?? resumeFrom?.Manifest.Normalization ?? trainSet.ComputeStatistics();
         if (Options.Normalize && modelNormalizes)
             Logger.LogInformation("The model normalises its own input ({Preprocessing}); the data is not normalised again.", ((Models.PreprocessedClassifier)Model).Preprocessing);
 
@@ -168,17 +203,16 @@ public sealed class Trainer : IDisposable
         _parameters = Optimizer.parameters().ToArray();
         int stepsPerEpoch = (trainLoader.BatchCount + Options.AccumulationSteps - 1) / Options.AccumulationSteps;
         long scheduleLength = Options.Scheduler.Interval == SchedulerInterval.Batch ? (long)stepsPerEpoch * Options.Epochs : Options.Epochs;
-        Scheduler = SchedulerFactory.Create(Options.Scheduler, scheduleLength);
+        Scheduler = SchedulerFactory.Create(Options.Scheduler, Math.Max(1, scheduleLength));
         Scheduler.Attach(Optimizer);
         _scheduleSpan = Options.Scheduler.TotalSteps is { } fixedLength ? fixedLength + Options.Scheduler.WarmupSteps : Math.Max(1, scheduleLength);
         _budget = Options.TimeBudget is { } budget ? new BudgetClock(budget, Options.TimeProvider) : null;
-        Loss = Options.CustomLoss ?? LossFactory.Create(Options.Loss);
         BuildCallbacks();
 
         try
         {
-            if (Options.ResumeFrom is { } resume)
-                Resume(resume, trainSet);
+            if (resumeFrom is not null)
+                Resume(resumeFrom, trainSet);
             foreach (var c in _callbacks)
                 c.OnFitStart(this);
             Logger.LogInformation("Training {Model} on {Count} images ({Classes} classes) for {Epochs} epochs on {Device}: {Optimizer}, {Scheduler}, {Loss}, augmentation {Augmentation}.",
@@ -211,6 +245,8 @@ public sealed class Trainer : IDisposable
                 }
             }
 
+            if (Options.Epochs == 0 && validationLoader is not null)
+                History.InitialValidation = Validate(validationLoader, epoch: 0);
             History.TotalTime = _clock.Elapsed;
             foreach (var c in _callbacks)
                 c.OnFitEnd(this, History);
@@ -578,7 +614,7 @@ public sealed class Trainer : IDisposable
             BestEpoch = History.BestEpoch,
             BestMetric = History.BestMetric,
             History = History.Epochs.ToArray(),
-            Options = JsonSerializer.SerializeToElement(DescribeOptions(), Checkpoint.Json),
+            RunSettings = Settings,
             Callbacks = callbackStates,
         };
         new Checkpoint(manifest, entries).Save(path);
@@ -586,36 +622,35 @@ public sealed class Trainer : IDisposable
         Logger.LogDebug("Wrote checkpoint {Path} (epoch {Epoch}).", path, _completedEpochs);
     }
 
-    private object DescribeOptions() => new
-    {
-        Options.Epochs,
-        Options.BatchSize,
-        Options.DropLast,
-        Options.Seed,
-        Device = Device.ToString(),
-        Options.Optimizer,
-        Options.Scheduler,
-        Loss = Loss.Describe(),
-        Augmentation = Options.Augmentation?.Describe(),
-        Options.AccumulationSteps,
-        Options.GradientClipNorm,
-        Options.EmaDecay,
-        Options.EarlyStopping,
-        Options.Monitor,
-        Options.ValidationInterval,
-        Options.Normalize,
-        Precision = Options.Precision.ToString(),
-        TimeBudgetSeconds = Options.TimeBudget?.Total.TotalSeconds,
-        Options.StopAtAccuracy,
-        Teacher = Options.Teacher?.GetType().Name,
-    };
-
-    private void Resume(string path, InMemoryDataset trainSet)
+    private static Checkpoint OpenResumeCheckpoint(string path)
     {
         var checkpoint = Checkpoint.Load(path);
-        var manifest = checkpoint.Manifest;
         if (!checkpoint.HasOptimizerState)
             throw new ArgumentException($"The checkpoint '{path}' holds no optimizer state and cannot be resumed.", nameof(TrainerOptions.ResumeFrom));
+        return checkpoint;
+    }
+
+    /// <summary>Refuses to resume a run whose settings differ from the checkpoint's, unless the options allow it.</summary>
+    private void CheckResumeSettings(Checkpoint checkpoint)
+    {
+        string path = checkpoint.Path ?? "(memory)";
+        if (checkpoint.Manifest.RunSettings is not { } saved)
+        {
+            Logger.LogWarning("The checkpoint {Path} records no run settings (written by an older version); they cannot be compared with this run's.", path);
+            return;
+        }
+        var differences = Settings!.DifferencesFrom(saved);
+        if (differences.Count == 0)
+            return;
+        if (!Options.AllowChangedOptionsOnResume)
+            throw new ResumeSettingsMismatchException(path, differences);
+        Logger.LogWarning("Resuming {Path} with changed settings ({Differences}): the run will differ from an uninterrupted one.", path, string.Join("; ", differences));
+    }
+
+    private void Resume(Checkpoint checkpoint, InMemoryDataset trainSet)
+    {
+        string path = checkpoint.Path ?? "(memory)";
+        var manifest = checkpoint.Manifest;
         if (manifest.ClassNames.Count > 0 && !manifest.ClassNames.SequenceEqual(trainSet.ClassNames))
             throw new CheckpointMismatchException(
                 $"The checkpoint '{path}' was trained on classes [{string.Join(", ", manifest.ClassNames)}] but the training set has [{string.Join(", ", trainSet.ClassNames)}].",
@@ -644,7 +679,6 @@ public sealed class Trainer : IDisposable
         History.BestEpoch = manifest.BestEpoch;
         History.BestMetric = manifest.BestMetric;
         History.ResumedAfterEpoch = manifest.Epoch;
-        Normalization = manifest.Normalization ?? Normalization;
         foreach (var c in _callbacks)
         {
             var state = new CallbackState();

@@ -38,7 +38,13 @@ public sealed record EarlyStoppingOptions
 /// </summary>
 public sealed record TrainerOptions
 {
-    /// <summary>Epochs to train (default 10; 0 only validates and evaluates). With a <see cref="TimeBudget"/> it is an upper bound.</summary>
+    /// <summary>
+    /// Epochs to train (default 10; with a <see cref="TimeBudget"/> an upper bound). 0 trains nothing and only validates:
+    /// <see cref="Trainer.Fit"/> prepares the run (the normalisation statistics in <see cref="Trainer.Normalization"/>, the
+    /// optimizer and the schedule, or a resumed checkpoint's state), validates the model as it is when a validation set is
+    /// given (<see cref="TrainingHistory.InitialValidation"/>), and returns a history without epochs; evaluate on a test set
+    /// with <c>Evaluator</c> and the trainer's normalisation.
+    /// </summary>
     public int Epochs { get; init; } = 10;
 
     /// <summary>Images per batch (default 128).</summary>
@@ -47,8 +53,20 @@ public sealed record TrainerOptions
     /// <summary>Drop the last, smaller training batch (default true: BatchNorm dislikes a batch of 1).</summary>
     public bool DropLast { get; init; } = true;
 
-    /// <summary>The one seed for everything: torch's global generator (initialisation of lazily created state, dropout), the loader's order and the augmentation generator.</summary>
+    /// <summary>
+    /// The one seed of the run. It drives three distinct streams (<see cref="SeedStreams"/>): torch's global generator
+    /// (dropout, lazily created state), the loader's order and the augmentation generator.
+    /// </summary>
+    /// <remarks>The same seed gives the same weights only on the same device with the same intra-op thread count
+    /// (<see cref="IntraOpThreads"/>): CPU kernels split their reductions by thread, so another count rounds differently.</remarks>
     public long Seed { get; init; }
+
+    /// <summary>
+    /// The intra-op thread count torch uses while <see cref="Trainer.Fit"/> runs (<c>torch.set_num_threads</c>; the caller's
+    /// count is put back afterwards). Null keeps the process's count, or, when resuming, the checkpoint's. The count is part of
+    /// the run's settings: checkpoints record it, because the same seed reproduces the same weights only at the same count.
+    /// </summary>
+    public int? IntraOpThreads { get; init; }
 
     /// <summary>The device to train on (default CPU). The model is moved there when <see cref="Trainer.Fit"/> starts.</summary>
     public Device? Device { get; init; }
@@ -122,8 +140,16 @@ public sealed record TrainerOptions
     /// <summary>Write <c>last.ckpt</c> (every epoch) and <c>best.ckpt</c> (when the monitored metric improves) into this folder (null = no checkpoints).</summary>
     public string? CheckpointDirectory { get; init; }
 
-    /// <summary>Resume from this checkpoint: model, optimizer, scheduler, epoch, RNG and callback state.</summary>
+    /// <summary>
+    /// Resume from this checkpoint: model, optimizer, scheduler, epoch, RNG and callback state, and the normalisation the run
+    /// began with. The options must shape the same run as the checkpoint's (<see cref="RunSettings"/>: epochs, batch size,
+    /// seed, optimizer, schedule, loss, augmentation, …); a difference throws <see cref="ResumeSettingsMismatchException"/>
+    /// listing them, unless <see cref="AllowChangedOptionsOnResume"/> is set.
+    /// </summary>
     public string? ResumeFrom { get; init; }
+
+    /// <summary>Resume even when the options differ from the checkpoint's run (default false); the differences are logged as a warning and the run no longer equals an uninterrupted one.</summary>
+    public bool AllowChangedOptionsOnResume { get; init; }
 
     /// <summary>Stop with <see cref="TrainingDivergedException"/> on a NaN or infinite loss (default true).</summary>
     public bool StopOnNonFiniteLoss { get; init; } = true;
@@ -165,6 +191,8 @@ public sealed record TrainerOptions
             throw new ArgumentOutOfRangeException(nameof(EvaluationBatchSize), EvaluationBatchSize, "TrainerOptions.EvaluationBatchSize must be positive.");
         if (AccumulationSteps < 1)
             throw new ArgumentOutOfRangeException(nameof(AccumulationSteps), AccumulationSteps, "TrainerOptions.AccumulationSteps must be at least 1.");
+        if (IntraOpThreads is < 1)
+            throw new ArgumentOutOfRangeException(nameof(IntraOpThreads), IntraOpThreads, "TrainerOptions.IntraOpThreads must be at least 1.");
         if (ValidationInterval < 1)
             throw new ArgumentOutOfRangeException(nameof(ValidationInterval), ValidationInterval, "TrainerOptions.ValidationInterval must be at least 1.");
         if (GradientClipNorm is { } clip && !(clip > 0 && double.IsFinite(clip)))

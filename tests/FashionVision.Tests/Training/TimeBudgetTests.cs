@@ -159,8 +159,13 @@ public class TimeBudgetTests
         using var model = new TinyNet();
         using (var trainer = new Trainer(model, new TrainerOptions { Epochs = 1, BatchSize = 8, CheckpointDirectory = _dir }))
             trainer.Fit(train);
-        using var resumed = new Trainer(model, Budgeted(new FakeClock(T0), new TimeBudget(TimeSpan.FromSeconds(30))) with { ResumeFrom = Path.Combine(_dir, "last.ckpt") });
-        var e = Assert.Throws<ArgumentException>(() => resumed.Fit(train));
+        var budgeted = Budgeted(new FakeClock(T0), new TimeBudget(TimeSpan.FromSeconds(30))) with { ResumeFrom = Path.Combine(_dir, "last.ckpt") };
+        using var resumed = new Trainer(model, budgeted);
+        var changed = Assert.Throws<ResumeSettingsMismatchException>(() => resumed.Fit(train))!;
+        Assert.That(changed.Differences.Select(d => d.Path), Does.Contain("TimeBudgetSeconds"), "the run's settings differ");
+        // Even with changes allowed, a budget cannot be laid over a run that had none.
+        using var allowed = new Trainer(model, budgeted with { AllowChangedOptionsOnResume = true });
+        var e = Assert.Throws<ArgumentException>(() => allowed.Fit(train));
         Assert.That(e!.Message, Does.Contain("without a time budget"));
     }
 

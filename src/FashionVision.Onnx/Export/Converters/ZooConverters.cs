@@ -102,11 +102,8 @@ internal static class ZooConverters
         return c.Convert(model.Classifier, c.Convert(model.Dropout, x, "dropout"), "fc2");
     }
 
-    private static OnnxValue ConvertVggCnn(OnnxExportContext c, VggCnn model, OnnxValue input)
-    {
-        var x = Pool(c, model.AvgPool, c.Convert(model.Features, input, "features"));
-        return c.Convert(model.Classifier, c.Convert(model.Dropout, x, "dropout"), "fc");
-    }
+    private static OnnxValue ConvertVggCnn(OnnxExportContext c, VggCnn model, OnnxValue input) =>
+        Head(c, model, c.Convert(model.Features, input, "features"));
 
     private static OnnxValue ConvertResNet(OnnxExportContext c, ResNet model, OnnxValue input)
     {
@@ -116,9 +113,7 @@ internal static class ZooConverters
         x = c.Convert(model.Layer1, x, "layer1");
         x = c.Convert(model.Layer2, x, "layer2");
         x = c.Convert(model.Layer3, x, "layer3");
-        x = c.Convert(model.Layer4, x, "layer4");
-        x = Pool(c, model.AvgPool, x);
-        return c.Convert(model.Classifier, c.Convert(model.Dropout, x, "dropout"), "fc");
+        return Head(c, model, c.Convert(model.Layer4, x, "layer4"));
     }
 
     private static OnnxValue ConvertWideResNet(OnnxExportContext c, WideResNet model, OnnxValue input)
@@ -127,15 +122,13 @@ internal static class ZooConverters
         x = c.Convert(model.Block1, x, "block1");
         x = c.Convert(model.Block2, x, "block2");
         x = c.Convert(model.Block3, x, "block3");
-        x = c.Convert(model.Relu, c.Convert(model.Bn1, x, "bn1"), "relu");
-        return c.Convert(model.Classifier, Pool(c, model.AvgPool, x), "fc");
+        return Head(c, model, c.Convert(model.Relu, c.Convert(model.Bn1, x, "bn1"), "relu"));
     }
 
     private static OnnxValue ConvertMobileNet(OnnxExportContext c, MobileNet model, OnnxValue input)
     {
         var x = c.Convert(model.Relu, c.ConvertConvolution(model.Conv1, model.Bn1, input, "conv1", "bn1"), "relu");
-        x = Pool(c, model.AvgPool, c.Convert(model.Blocks, x, "blocks"));
-        return c.Convert(model.Classifier, c.Convert(model.Dropout, x, "dropout"), "fc");
+        return Head(c, model, c.Convert(model.Blocks, x, "blocks"));
     }
 
     private static OnnxValue ConvertFastCnn(OnnxExportContext c, FastCnn model, OnnxValue input)
@@ -164,5 +157,10 @@ internal static class ZooConverters
 
     /// <summary>The zoo heads' <c>avgpool(features).flatten(1)</c>.</summary>
     private static OnnxValue Pool(OnnxExportContext c, TorchSharp.Modules.AdaptiveAvgPool2d pool, OnnxValue features) =>
-        c.Flatten(c.Convert(pool, features, "avgpool"));
+        c.Flatten(c.Convert(pool, features, GlobalPoolingClassifier.AvgPoolName));
+
+    /// <summary>The shared head of <see cref="GlobalPoolingClassifier"/>: <c>fc(dropout(avgpool(features).flatten(1)))</c>.</summary>
+    private static OnnxValue Head(OnnxExportContext c, GlobalPoolingClassifier model, OnnxValue features) =>
+        c.Convert(model.Classifier, c.Convert(model.Dropout, Pool(c, model.AvgPool, features), GlobalPoolingClassifier.DropoutName),
+            GlobalPoolingClassifier.ClassifierName);
 }

@@ -69,8 +69,8 @@ public sealed record CheckpointManifest
     /// <summary>The history up to this checkpoint.</summary>
     public IReadOnlyList<EpochMetrics> History { get; init; } = Array.Empty<EpochMetrics>();
 
-    /// <summary>The options of the run that wrote it (the serialisable part), as JSON.</summary>
-    public JsonElement? Options { get; init; }
+    /// <summary>The settings that shaped the run that wrote it; a resumed run must match them (null in checkpoints of older versions).</summary>
+    public RunSettings? RunSettings { get; init; }
 
     /// <summary>Callback states by callback key: numbers and strings (tensor sets are separate entries).</summary>
     public Dictionary<string, CallbackStateManifest> Callbacks { get; init; } = new();
