@@ -23,10 +23,13 @@ internal static class EvaluateCommand
         var tta = new Option<bool>("--tta") { Description = "Test-time augmentation: average with the horizontally flipped images" };
         var device = CommonOptions.Device();
         var batchSize = CommonOptions.Int("--batch-size", 512, "Images per evaluation batch");
+        var embedding = new EmbeddingPlot();
         var command = new Command("evaluate", "Evaluate a trained checkpoint on a test split: accuracy, per-class precision/recall/F1, confusion.")
         {
             checkpoint, dataset, dataDir, maxTest, tta, device, batchSize,
         };
+        foreach (var option in embedding.Options)
+            command.Add(option);
         command.SetAction(parse =>
         {
             var file = parse.GetRequiredValue(checkpoint);
@@ -53,6 +56,7 @@ internal static class EvaluateCommand
                 var pairs = result.MostConfusedPairs(3).Where(p => p.Count > 0).ToList();
                 if (pairs.Count > 0)
                     context.Output.WriteLine("most confused (true → predicted): " + string.Join("; ", pairs.Select(p => $"{result.ClassNames[p.TrueClass]} → {result.ClassNames[p.PredictedClass]} ({p.Count})")));
+                embedding.RunIfRequested(parse, context, model, test, manifest.Normalization, torchDevice, manifest.ModelName ?? file.Name);
             }
             return CliApp.Success;
         });
