@@ -53,7 +53,8 @@ public sealed class AnalysisCommandTests
         Assert.That(first[8], Is.AnyOf("yes", "no"));
         Assert.That(File.ReadAllBytes(Path.Combine(output, "label-issues.png")).Take(4), Is.EqualTo(new byte[] { 0x89, 0x50, 0x4E, 0x47 }));
         string summary = File.ReadAllText(Path.Combine(output, "label-issues.md"));
-        Assert.That(summary, Does.Contain("## Planted flips (10.0% of the labels)").And.Contain("| confident-joint |").And.Contain("![label issues](label-issues.png)"));
+        Assert.That(summary, Does.Contain("## Planted flips (10.0% of the labels)").And.Contain("| confident-joint |").And.Contain("| loss ranking, top 50 |")
+            .And.Contain("![label issues](label-issues.png)"));
     }
 
     [Test]

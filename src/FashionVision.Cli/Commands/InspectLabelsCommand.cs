@@ -96,9 +96,12 @@ internal static class InspectLabelsCommand
         Directory.CreateDirectory(settings.Output);
         using var predictions = LabelNoiseFinder.PredictOutOfFold(data, options, context.CancellationToken);
         var report = predictions.FindIssues(data, settings.Filter);
+        // Every filter on the same predictions, and the plain loss ranking cut at the number of flips (precision = recall there).
         var scores = planted is null
             ? []
-            : Filters.Select(f => (f.Name, Score: planted.Score(predictions.FindIssues(data, f.Filter).Issues.Select(i => i.Index)))).ToList();
+            : Filters.Select(f => (f.Name, Score: planted.Score(predictions.FindIssues(data, f.Filter).Issues.Select(i => i.Index))))
+                .Append(($"loss ranking, top {planted.FlippedIndices.Count:N0}", planted.Score(report.RankByLoss(planted.FlippedIndices.Count))))
+                .ToList();
 
         WriteIssues(Path.Combine(settings.Output, IssuesFile), report, planted);
         bool grid = LabelIssueGrid.SavePng(data.Images, report.Issues, data.ClassNames, Path.Combine(settings.Output, GridFile), settings.Top);
