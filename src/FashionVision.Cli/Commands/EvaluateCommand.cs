@@ -27,10 +27,13 @@ internal static class EvaluateCommand
         var ensemble = CommonOptions.Ensemble();
         var device = CommonOptions.Device();
         var batchSize = CommonOptions.Int("--batch-size", 512, "Images per evaluation batch");
+        var embedding = new EmbeddingPlot();
         var command = new Command("evaluate", "Evaluate a trained checkpoint on a test split: accuracy, per-class precision/recall/F1, confusion.")
         {
             checkpoint, dataset, dataDir, maxTest, tta, ensemble, device, batchSize,
         };
+        foreach (var option in embedding.Options)
+            command.Add(option);
         command.SetAction(parse =>
         {
             var file = parse.GetRequiredValue(checkpoint);
@@ -65,6 +68,7 @@ internal static class EvaluateCommand
                     context.Output.WriteLine("confusion among the upper-body garments:");
                     context.Output.Write(result.ConfusionTable(FashionMnistSource.UpperBodyClasses));
                 }
+                embedding.RunIfRequested(parse, context, model, test, normalization, torchDevice, manifest.ModelName ?? file.Name);
             }
             return CliApp.Success;
         });

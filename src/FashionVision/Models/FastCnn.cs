@@ -83,7 +83,7 @@ public sealed class FastCnn : ImageClassifier
     {
         using var scope = NewDisposeScope();
         var pooled = MixedPrecision.ToFloat32(cat(new[] { features.mean(new long[] { 2, 3 }), features.amax(new long[] { 2, 3 }) }, 1));
-        return scope.MoveToOuter(head.forward(dropout.forward(pooled)));
+        return scope.MoveToOuter(head.call(dropout.call(pooled)));
     }
 
     /// <inheritdoc />
