@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Diagnostics;
 using System.Text.Json;
 using FashionVision.Cli.Infrastructure;
@@ -61,16 +62,33 @@ internal static class TrainCommand
             if (result.GetValueOrDefault<string?>() is { } name)
                 CommonOptions.RequireKnown(result, name, Recipes.Names, "recipe");
         });
+        // Your own data instead of a named dataset.
+        var data = UserData.FolderOption();
+        var csv = UserData.CsvOption("--csv", "Your own images as a CSV file: label,pixel1,...,pixelN per row (Kaggle's Fashion-MNIST/MNIST format; header optional)");
+        var testCsv = UserData.CsvOption("--test-csv", "The test set for --csv, in the same format");
+        var imageSize = UserData.ImageSizeOption();
+        var channels = UserData.ChannelsOption();
+        var style = UserData.StyleOption();
+        var classes = UserData.ClassesOption();
+        var skipBadFiles = UserData.SkipBadFilesOption();
+        var testSplit = CommonOptions.Double("--test-split", 0.2, "Fraction of your own data held out (stratified, seeded) as the test set when it has no test split", maximum: 0.9);
+        Option[] ownDataOptions = [imageSize, channels, style, classes, skipBadFiles, testSplit];
+
         // What a recipe fixes: giving one of these with --recipe is an error rather than a silent override.
         Option[] fixedByRecipe = [dataset, model, epochs, batchSize, lr, weightDecay, optimizer, scheduler, warmup, augmentation, loss, labelSmoothing];
 
         var command = new Command("train", "Train a model, evaluate it on the test split, and write a run folder with metrics, plots and a report.")
         {
             dataset, dataDir, model, epochs, batchSize, lr, weightDecay, optimizer, scheduler, warmup, augmentation, loss, labelSmoothing,
-            seed, device, output, resume, maxTrain, maxTest, recipe,
+            seed, device, output, resume, maxTrain, maxTest, recipe, data, csv, testCsv, imageSize, channels, style, classes, skipBadFiles, testSplit,
         };
         command.SetAction(parse =>
         {
+            var ownData = OwnData(parse, data, csv, testCsv, imageSize, channels, style, classes, skipBadFiles, testSplit);
+            if (ownData is null && ownDataOptions.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } stray)
+                throw new CliException($"{stray.Name} applies to your own data; add --data FOLDER or --csv FILE.");
+            if (ownData is not null && new Option[] { dataset, dataDir, recipe }.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } builtIn)
+                throw new CliException($"{builtIn.Name} names a built-in dataset; leave it out when training on --{(ownData.Kind == UserData.FolderKind ? "data" : "csv")}.");
             if (parse.GetValue(recipe) is { } recipeName)
             {
                 if (fixedByRecipe.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } clash)
@@ -80,7 +98,7 @@ internal static class TrainCommand
                     parse.GetRequiredValue(output).FullName, parse.GetValue(resume)?.FullName, parse.GetValue(maxTrain), parse.GetValue(maxTest)), chosen);
             }
             var settings = new TrainSettings(
-                Dataset: parse.GetRequiredValue(dataset).ToLowerInvariant(),
+                Dataset: ownData is null ? parse.GetRequiredValue(dataset).ToLowerInvariant() : OwnDataName(ownData),
                 DataDirectory: parse.GetValue(dataDir)?.FullName,
                 Model: parse.GetRequiredValue(model).ToLowerInvariant(),
                 Epochs: parse.GetValue(epochs),
@@ -99,10 +117,62 @@ internal static class TrainCommand
                 Resume: parse.GetValue(resume)?.FullName,
                 MaxTrainImages: parse.GetValue(maxTrain),
                 MaxTestImages: parse.GetValue(maxTest),
-                Recipe: null);
+                Recipe: null,
+                UserData: ownData);
             return Run(context, settings, recipe: null);
         });
         return command;
+    }
+
+    /// <summary>What --data or --csv (and their companions) ask for, or null when neither is given.</summary>
+    private static UserDataSettings? OwnData(ParseResult parse, Option<DirectoryInfo?> data, Option<FileInfo?> csv, Option<FileInfo?> testCsv,
+        Option<string> imageSize, Option<int> channels, Option<string> style, Option<string?> classes, Option<bool> skipBadFiles, Option<double> testSplit)
+    {
+        var folder = parse.GetValue(data);
+        var csvFile = parse.GetValue(csv);
+        var testFile = parse.GetValue(testCsv);
+        if (folder is not null && csvFile is not null)
+            throw new CliException("give either --data FOLDER or --csv FILE, not both.");
+        if (testFile is not null && csvFile is null)
+            throw new CliException("--test-csv needs --csv with the training file.");
+        if (folder is null && csvFile is null)
+            return null;
+        if (folder is not null && parse.GetResult(classes) is { Implicit: false })
+            throw new CliException("--classes applies to --csv; a folder's classes are its subfolder names.");
+        var (width, height, resize) = UserData.ParseSize(parse.GetRequiredValue(imageSize))!.Value;
+        return new UserDataSettings(
+            Kind: folder is not null ? UserData.FolderKind : UserData.CsvKind,
+            Path: (folder?.FullName ?? csvFile!.FullName),
+            TestPath: testFile?.FullName,
+            Channels: parse.GetValue(channels),
+            Height: height,
+            Width: width,
+            Resize: resize,
+            Style: parse.GetRequiredValue(style).ToLowerInvariant(),
+            Classes: parse.GetValue(classes),
+            SkipBadFiles: parse.GetValue(skipBadFiles),
+            TestSplit: parse.GetValue(testSplit));
+    }
+
+    private static string OwnDataName(UserDataSettings data) =>
+        data.Kind == UserData.FolderKind ? Path.GetFileName(Path.TrimEndingDirectorySeparator(data.Path)) : Path.GetFileNameWithoutExtension(data.Path);
+
+    /// <summary>The training and test sets: the user's own data, or a named dataset's two splits.</summary>
+    private static (InMemoryDataset Train, InMemoryDataset Test) LoadData(CliContext context, TrainSettings settings)
+    {
+        if (settings.UserData is { } own)
+            return UserData.LoadTrainTest(UserData.CreateSource(own, context), own, settings.MaxTrainImages, settings.MaxTestImages, settings.Seed, context);
+        var source = DatasetCatalog.Create(settings.Dataset, CommonOptions.DatasetOptions(settings.DataDirectory is null ? null : new DirectoryInfo(settings.DataDirectory)));
+        var train = RunData.Load(source, DatasetSplit.Train, settings.MaxTrainImages);
+        try
+        {
+            return (train, RunData.Load(source, DatasetSplit.Test, settings.MaxTestImages));
+        }
+        catch
+        {
+            train.Dispose();
+            throw;
+        }
     }
 
     /// <summary>The settings a recipe amounts to, as metrics.json records them.</summary>
@@ -138,9 +208,9 @@ internal static class TrainCommand
         var device = CommonOptions.ResolveDevice(settings.Device);
         Directory.CreateDirectory(settings.Output);
 
-        var source = DatasetCatalog.Create(settings.Dataset, CommonOptions.DatasetOptions(settings.DataDirectory is null ? null : new DirectoryInfo(settings.DataDirectory)));
-        using var train = RunData.Load(source, DatasetSplit.Train, settings.MaxTrainImages);
-        using var test = RunData.Load(source, DatasetSplit.Test, settings.MaxTestImages);
+        var (loadedTrain, loadedTest) = LoadData(context, settings);
+        using var train = loadedTrain;
+        using var test = loadedTest;
         var (channels, height, width) = train.ImageShape;
 
         var modelOptions = ModelZoo.DefaultOptions(settings.Model) with { InputChannels = channels, NumClasses = train.NumClasses, Seed = settings.Seed };
@@ -240,4 +310,4 @@ internal static class TrainCommand
 internal sealed record TrainSettings(
     string Dataset, string? DataDirectory, string Model, int Epochs, int BatchSize, double LearningRate, double WeightDecay,
     string Optimizer, string Scheduler, int WarmupSteps, string Augmentation, string Loss, double LabelSmoothing, long Seed,
-    string Device, string Output, string? Resume, int? MaxTrainImages, int? MaxTestImages, string? Recipe);
+    string Device, string Output, string? Resume, int? MaxTrainImages, int? MaxTestImages, string? Recipe, UserDataSettings? UserData = null);

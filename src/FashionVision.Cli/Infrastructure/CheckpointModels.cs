@@ -17,6 +17,11 @@ internal static class CheckpointModels
         return ModelZoo.Create(manifest.ModelName, options with { Seed = null });
     }
 
+    /// <summary>The input a checkpoint's model expects: channels, height, width (every checkpoint the Trainer writes records it).</summary>
+    public static (int Channels, int Height, int Width) InputShape(CheckpointManifest manifest) => manifest.InputShape is [int channels, int height, int width]
+        ? (channels, height, width)
+        : throw new CliException($"the checkpoint of {manifest.ModelName} records no input shape; was it written by `fashionvision train`?", CliApp.Failure);
+
     /// <summary>Loads the checkpoint and a model with its weights (the averaged weights when it has them), in eval mode.</summary>
     public static (ImageClassifier Model, CheckpointManifest Manifest) Load(FileInfo file)
     {
