@@ -35,17 +35,11 @@ internal static class CsvImageReader
         int rows = 0;
         bool? hasLabels = options.HasLabels;
         bool firstLine = true;
-        long lineNumber = 0;
 
-        using var reader = Open(path);
-        string? line;
-        while ((line = ReadLine(reader, path, lineNumber + 1)) is not null)
+        using var reader = new LineReader(path, cancellationToken);
+        while (reader.Next() is { } line)
         {
-            lineNumber++;
-            if ((lineNumber & 1023) == 0)
-                cancellationToken.ThrowIfCancellationRequested();
-            if (string.IsNullOrWhiteSpace(line))
-                continue;
+            long lineNumber = reader.Number;
             int columns = line.AsSpan().Count(',') + 1;
             if (firstLine)
             {
@@ -56,7 +50,7 @@ internal static class CsvImageReader
                         throw new DatasetFormatException(path, lineNumber, ColumnProblem(columns, hasLabels: null, options, firstLine: true));
                     hasLabels = columns == pixels + 1;
                 }
-                if (options.Header == CsvHeader.Present || (options.Header == CsvHeader.Auto && LooksLikeHeader(line)))
+                if (IsHeader(line, options))
                 {
                     if (columns != pixels + (hasLabels.Value ? 1 : 0))
                         throw new DatasetFormatException(path, lineNumber, "the header " + ColumnProblem(columns, hasLabels.Value, options, firstLine: true));
@@ -85,7 +79,7 @@ internal static class CsvImageReader
         var skippedRows = skipped.Complete();
         if (rows == 0)
         {
-            throw new DatasetFormatException(path, lineNumber == 0 ? "the file is empty"
+            throw new DatasetFormatException(path, reader.Number == 0 ? "the file is empty"
                 : skippedRows.Count > 0 ? $"none of its {skippedRows.Count} data rows is usable" : "it holds no data rows");
         }
         var images = empty([rows, options.Channels, options.Height, options.Width], ScalarType.Byte);
@@ -99,23 +93,16 @@ internal static class CsvImageReader
         if (options.HasLabels == false)
             return -1;
         long max = -1;
-        long lineNumber = 0;
         bool firstLine = true;
-        using var reader = Open(path);
-        string? line;
-        while ((line = ReadLine(reader, path, lineNumber + 1)) is not null)
+        using var reader = new LineReader(path, cancellationToken);
+        while (reader.Next() is { } line)
         {
-            lineNumber++;
-            if ((lineNumber & 1023) == 0)
-                cancellationToken.ThrowIfCancellationRequested();
-            if (string.IsNullOrWhiteSpace(line))
-                continue;
             if (firstLine)
             {
                 firstLine = false;
                 if (options.HasLabels is null && line.AsSpan().Count(',') + 1 != options.PixelCount + 1)
                     return -1;
-                if (options.Header == CsvHeader.Present || (options.Header == CsvHeader.Auto && LooksLikeHeader(line)))
+                if (IsHeader(line, options))
                     continue;
             }
             var span = line.AsSpan();
@@ -174,6 +161,9 @@ internal static class CsvImageReader
         return $"has {columns} columns; expected {expected}" + (firstLine ? "; is the image size right?" : "");
     }
 
+    private static bool IsHeader(string line, CsvDatasetOptions options) =>
+        options.Header == CsvHeader.Present || (options.Header == CsvHeader.Auto && LooksLikeHeader(line));
+
     /// <summary>A header has a field that is not a number (Kaggle: <c>label,pixel1,...</c>).</summary>
     private static bool LooksLikeHeader(string line)
     {
@@ -199,36 +189,38 @@ internal static class CsvImageReader
         return larger;
     }
 
-    private static StreamReader Open(string path)
+    /// <summary>Reads a file's lines that are not blank, counting every line (1-based) and checking for cancellation.</summary>
+    private sealed class LineReader(string path, CancellationToken cancellationToken) : IDisposable
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        try
-        {
-            return new StreamReader(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16), Encoding.UTF8, detectEncodingFromByteOrderMarks: true, 1 << 16);
-        }
-        catch (FileNotFoundException e)
-        {
-            throw new DatasetFormatException(path, "file not found", e);
-        }
-        catch (DirectoryNotFoundException e)
-        {
-            throw new DatasetFormatException(path, "file not found (its folder does not exist)", e);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new DatasetFormatException(path, $"cannot be read: {e.Message}", e);
-        }
-    }
+        private readonly StreamReader _reader = new(DatasetFileStream.OpenRead(path), Encoding.UTF8, detectEncodingFromByteOrderMarks: true, 1 << 16);
 
-    private static string? ReadLine(StreamReader reader, string path, long lineNumber)
-    {
-        try
+        /// <summary>The number of the line last read (0 before the first).</summary>
+        public long Number { get; private set; }
+
+        /// <summary>The next line that is not blank, or null at the end of the file.</summary>
+        public string? Next()
         {
-            return reader.ReadLine();
+            while (true)
+            {
+                string? line;
+                try
+                {
+                    line = _reader.ReadLine();
+                }
+                catch (IOException e)
+                {
+                    throw new DatasetFormatException(path, Number + 1, $"cannot be read: {e.Message}", e);
+                }
+                if (line is null)
+                    return null;
+                Number++;
+                if ((Number & 1023) == 0)
+                    cancellationToken.ThrowIfCancellationRequested();
+                if (!string.IsNullOrWhiteSpace(line))
+                    return line;
+            }
         }
-        catch (IOException e)
-        {
-            throw new DatasetFormatException(path, lineNumber, $"cannot be read: {e.Message}", e);
-        }
+
+        public void Dispose() => _reader.Dispose();
     }
 }
