@@ -57,6 +57,9 @@ public sealed class FastCnn : ImageClassifier
     /// <inheritdoc />
     public override Linear Classifier => head;
 
+    /// <inheritdoc />
+    public override bool SupportsBFloat16 => true;
+
     internal Sequential Stem => stem;
     internal Sequential Widen1 => widen1;
     internal Sequential Residual1 => res1;
@@ -68,10 +71,11 @@ public sealed class FastCnn : ImageClassifier
     public override Tensor ForwardFeatures(Tensor input)
     {
         using var scope = NewDisposeScope();
-        var x = widen1.forward(stem.forward(input));
-        x = x.add(res1.forward(x));
-        x = widen2.forward(x);
-        x = x.add(res2.forward(x));
+        var p = Precision;
+        var x = MixedPrecision.Run(widen1, MixedPrecision.Run(stem, input, p), p);
+        x = x.add(MixedPrecision.Run(res1, x, p));
+        x = MixedPrecision.Run(widen2, x, p);
+        x = x.add(MixedPrecision.Run(res2, x, p));
         return scope.MoveToOuter(x);
     }
 
@@ -79,7 +83,7 @@ public sealed class FastCnn : ImageClassifier
     public override Tensor ForwardHead(Tensor features)
     {
         using var scope = NewDisposeScope();
-        var pooled = cat(new[] { features.mean(new long[] { 2, 3 }), features.amax(new long[] { 2, 3 }) }, 1);
+        var pooled = MixedPrecision.ToFloat32(cat(new[] { features.mean(new long[] { 2, 3 }), features.amax(new long[] { 2, 3 }) }, 1));
         return scope.MoveToOuter(head.forward(dropout.forward(pooled)));
     }
 

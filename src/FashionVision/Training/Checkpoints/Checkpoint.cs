@@ -53,6 +53,9 @@ public sealed record CheckpointManifest
     /// <summary>The schedule's state.</summary>
     public Dictionary<string, double>? SchedulerState { get; init; }
 
+    /// <summary>The state of the run's <see cref="TimeBudget"/> (window and time used), or null for a run without one.</summary>
+    public Dictionary<string, double>? TimeBudgetState { get; init; }
+
     /// <summary>True when an averaged (EMA) copy of the weights is stored; predictors use it.</summary>
     public bool HasAveragedWeights { get; init; }
 
