@@ -18,7 +18,7 @@ namespace FashionVision.Imaging;
 /// </remarks>
 public static class ImageDecoder
 {
-    /// <summary>Images with more pixels than this (100 megapixels) are refused rather than decoded.</summary>
+    /// <summary>Images with more pixels than this (100 megapixels) are refused rather than decoded; <see cref="ImageDecodeOptions.MaxPixels"/> can lower it.</summary>
     public const long MaxPixels = 100_000_000;
 
     /// <summary>Decodes an image file into C×H×W pixels in [0, 1].</summary>
@@ -92,12 +92,12 @@ public static class ImageDecoder
         Tensor prepared;
         if (keepSize)
         {
-            var pixels = DecodePixels(bytes, path, options.Color, int.MaxValue);
+            var pixels = DecodePixels(bytes, path, options.Color, int.MaxValue, options.MaxPixels);
             prepared = Prepare(pixels, options with { Height = (int)pixels.shape[1], Width = (int)pixels.shape[2], Fit = FitMode.None });
         }
         else
         {
-            prepared = Prepare(DecodePixels(bytes, path, options.Color, Math.Max(options.Width, options.Height)), options);
+            prepared = Prepare(DecodePixels(bytes, path, options.Color, Math.Max(options.Width, options.Height), options.MaxPixels), options);
         }
         return scope.MoveToOuter(prepared.mul(255f).round_().to_type(ScalarType.Byte));
     }
@@ -133,20 +133,20 @@ public static class ImageDecoder
         options ??= ImageDecodeOptions.FashionMnist;
         options.Validate(nameof(options));
         using var scope = NewDisposeScope();
-        var pixels = DecodePixels(bytes, sourceName, options.Color, Math.Max(options.Width, options.Height));
+        var pixels = DecodePixels(bytes, sourceName, options.Color, Math.Max(options.Width, options.Height), options.MaxPixels);
         return scope.MoveToOuter(Prepare(pixels, options));
     }
 
     /// <summary>Decodes to a grayscale H×W float tensor in [0, 1] (no inversion, no resizing); see <see cref="DecodePixels"/>.</summary>
-    internal static Tensor DecodeGray(byte[] bytes, string sourceName, int outputSize = int.MaxValue) =>
-        DecodePixels(bytes, sourceName, ColorMode.Grayscale, outputSize).squeeze(0);
+    internal static Tensor DecodeGray(byte[] bytes, string sourceName, int outputSize = int.MaxValue, long maxPixels = MaxPixels) =>
+        DecodePixels(bytes, sourceName, ColorMode.Grayscale, outputSize, maxPixels).squeeze(0);
 
     /// <summary>
     /// Decodes to a float tensor C×H×W in [0, 1] (C = 1 for grayscale, 3 for colour; no inversion, no resizing), upright and
     /// composited over white. Images whose shorter side exceeds 8× the output size are decoded at a reduced size where the
     /// format supports it (JPEG, WebP), which keeps phone photos cheap.
     /// </summary>
-    internal static Tensor DecodePixels(byte[] bytes, string sourceName, ColorMode color, int outputSize = int.MaxValue)
+    internal static Tensor DecodePixels(byte[] bytes, string sourceName, ColorMode color, int outputSize = int.MaxValue, long maxPixels = MaxPixels)
     {
         if (bytes.Length == 0)
             throw new ImageDecodeException(sourceName, "it is empty (0 bytes).");
@@ -156,8 +156,8 @@ public static class ImageDecoder
         var info = codec.Info;
         if (info.Width <= 0 || info.Height <= 0)
             throw new ImageDecodeException(sourceName, $"it declares an empty size {info.Width}×{info.Height}.");
-        if ((long)info.Width * info.Height > MaxPixels)
-            throw new ImageDecodeException(sourceName, $"it is too large ({info.Width}×{info.Height} pixels; at most {MaxPixels} are decoded).");
+        if ((long)info.Width * info.Height > maxPixels)
+            throw new ImageDecodeException(sourceName, $"it is too large ({info.Width}×{info.Height} pixels; at most {maxPixels} are decoded).");
 
         var target = new SKImageInfo(info.Width, info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
         var scale = 8.0 * outputSize / Math.Min(info.Width, info.Height);

@@ -373,15 +373,19 @@ public sealed class Trainer : IDisposable
             using var noGrad = no_grad();
             using var lossSum = zeros(1, ScalarType.Float64, Device);
             using var correct = zeros(1, ScalarType.Int64, Device);
+            int classes = ClassNames.Count;
+            using var confusion = zeros(classes * classes, ScalarType.Int64, Device);
             foreach (var batch in loader.GetBatches(0))
             {
                 using var scope = NewDisposeScope();
                 var logits = AsFloat32(Model.forward(batch.Images));
+                var predicted = logits.argmax(1);
                 lossSum.add_(nn.functional.cross_entropy(logits, batch.Labels, reduction: nn.Reduction.Sum).to_type(ScalarType.Float64));
-                correct.add_(logits.argmax(1).eq(batch.Labels).sum());
+                correct.add_(predicted.eq(batch.Labels).sum());
+                confusion.add_(batch.Labels.mul(classes).add(predicted).bincount(null, classes * classes));
             }
             double n = loader.Count;
-            return new ValidationResult(epoch, lossSum.item<double>() / n, correct.item<long>() / n);
+            return new ValidationResult(epoch, lossSum.item<double>() / n, correct.item<long>() / n) { ConfusionMatrix = ToMatrix(confusion, classes) };
         }
         finally
         {
@@ -389,6 +393,15 @@ public sealed class Trainer : IDisposable
                 Ema!.SwapOut();
             Model.train();
         }
+    }
+
+    private static long[,] ToMatrix(Tensor counts, int classes)
+    {
+        using var scope = NewDisposeScope();
+        var flat = counts.cpu().data<long>().ToArray();
+        var matrix = new long[classes, classes];
+        Buffer.BlockCopy(flat, 0, matrix, 0, flat.Length * sizeof(long));
+        return matrix;
     }
 
     private double CurrentLearningRate() => Optimizer!.ParamGroups.First().LearningRate;

@@ -196,6 +196,50 @@ public sealed class Checkpoint
     public bool HasOptimizerState => Entries.ContainsKey(OptimizerEntry);
 
     /// <summary>
+    /// Rebuilds the <see cref="Models.ModelZoo"/> model this checkpoint was trained as (its manifest's
+    /// <see cref="CheckpointManifest.ModelName"/> and model options, set through <see cref="TrainerOptions.WithZooModel"/>, a
+    /// recipe or the CLI), loads the weights (the averaged ones when present and <paramref name="preferAveraged"/>) and puts it
+    /// in eval mode. The caller owns the model.
+    /// </summary>
+    /// <exception cref="CheckpointFormatException">The manifest names no zoo model, or one the zoo does not know.</exception>
+    /// <exception cref="CheckpointMismatchException">The weights do not fit the named model.</exception>
+    public Models.ImageClassifier CreateZooModel(bool preferAveraged = true)
+    {
+        var model = CreateZooModel(Manifest, Path ?? "(memory)");
+        try
+        {
+            LoadWeightsInto(model, preferAveraged);
+            model.eval();
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Builds the untrained zoo model a manifest describes (name, options, input channels, class count).</summary>
+    internal static Models.ImageClassifier CreateZooModel(CheckpointManifest manifest, string path)
+    {
+        if (string.IsNullOrEmpty(manifest.ModelName) || !Models.ModelZoo.Contains(manifest.ModelName))
+            throw new CheckpointFormatException(path, manifest.ModelName is null
+                ? "it does not name a zoo model (TrainerOptions.ModelName); use the overload that takes a model factory."
+                : $"it names the model '{manifest.ModelName}', which the zoo does not know (known: {string.Join(", ", Models.ModelZoo.Names)}).");
+        if (manifest.InputShape.Length != 3 || manifest.ClassNames.Count == 0)
+            throw new CheckpointFormatException(path, "its manifest lacks the input shape or the class names.");
+        var options = manifest.ModelOptionsJson is { Length: > 0 } json
+            ? JsonSerializer.Deserialize<Models.ModelOptions>(json, CompactJson) ?? new Models.ModelOptions()
+            : Models.ModelZoo.DefaultOptions(manifest.ModelName);
+        return Models.ModelZoo.Create(manifest.ModelName, options with
+        {
+            InputChannels = manifest.InputShape[0],
+            NumClasses = manifest.ClassNames.Count,
+            Seed = null,
+        });
+    }
+
+    /// <summary>
     /// Copies the weights into <paramref name="model"/> (which must be the same architecture with the same class count).
     /// </summary>
     /// <param name="model">The model.</param>
