@@ -28,9 +28,13 @@ internal static class EvaluateCommand
         var device = CommonOptions.Device();
         var batchSize = CommonOptions.Int("--batch-size", 512, "Images per evaluation batch");
         var embedding = new EmbeddingPlot();
+        var data = UserData.FolderOption();
+        var csv = UserData.CsvOption("--csv", "Evaluate on your own images as a CSV file (label,pixel1,...; the checkpoint's image size and classes)");
+        var style = UserData.StyleOption();
+        var skipBadFiles = UserData.SkipBadFilesOption();
         var command = new Command("evaluate", "Evaluate a trained checkpoint on a test split: accuracy, per-class precision/recall/F1, confusion.")
         {
-            checkpoint, dataset, dataDir, maxTest, tta, ensemble, device, batchSize,
+            checkpoint, dataset, dataDir, maxTest, tta, ensemble, device, batchSize, data, csv, style, skipBadFiles,
         };
         foreach (var option in embedding.Options)
             command.Add(option);
@@ -38,15 +42,36 @@ internal static class EvaluateCommand
         {
             var file = parse.GetRequiredValue(checkpoint);
             var torchDevice = CommonOptions.ResolveDevice(parse.GetRequiredValue(device));
+            var folder = parse.GetValue(data);
+            var csvFile = parse.GetValue(csv);
+            if (folder is not null && csvFile is not null)
+                throw new CliException("give either --data FOLDER or --csv FILE, not both.");
+            if ((folder is not null || csvFile is not null) && new Option[] { dataset, dataDir }.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } clash)
+                throw new CliException($"{clash.Name} names a built-in dataset; leave it out when evaluating on your own data.");
             var (model, manifest, normalization) = CheckpointModels.LoadForInference(file, CommonOptions.GetEnsemble(parse, ensemble));
             var policy = CommonOptions.GetTta(parse, tta);
             using (model)
             {
-                string datasetName = parse.GetValue(dataset) ?? DatasetFor(manifest.ClassNames);
-                var source = DatasetCatalog.Create(datasetName, CommonOptions.DatasetOptions(parse.GetValue(dataDir)));
+                IDatasetSource source;
+                DatasetSplit split = DatasetSplit.Test;
+                if (folder is not null || csvFile is not null)
+                {
+                    var (channels, height, width) = CheckpointModels.InputShape(manifest);
+                    var own = new UserDataSettings(folder is not null ? UserData.FolderKind : UserData.CsvKind, folder?.FullName ?? csvFile!.FullName, TestPath: null,
+                        channels, height, width, Resize: true, parse.GetRequiredValue(style), Classes: null, parse.GetValue(skipBadFiles), TestSplit: 0);
+                    source = UserData.CreateSource(own, context, manifest.ClassNames);
+                    // A folder without a test/ folder, and a CSV file, are evaluated whole.
+                    if (!UserData.HasTestSplit(source))
+                        split = DatasetSplit.Train;
+                }
+                else
+                {
+                    source = DatasetCatalog.Create(parse.GetValue(dataset) ?? DatasetFor(manifest.ClassNames), CommonOptions.DatasetOptions(parse.GetValue(dataDir)));
+                }
+                string datasetName = source.Name;
                 if (!source.ClassNames.SequenceEqual(manifest.ClassNames))
-                    throw new CliException($"{file.Name} was trained on other classes ({string.Join(", ", manifest.ClassNames)}) than {datasetName} has.");
-                using var test = RunData.Load(source, DatasetSplit.Test, parse.GetValue(maxTest));
+                    throw new CliException($"{file.Name} was trained on other classes ({string.Join(", ", manifest.ClassNames)}) than {datasetName} has ({string.Join(", ", source.ClassNames)}).");
+                using var test = RunData.Load(source, split, parse.GetValue(maxTest));
                 model.to(torchDevice);
                 var result = Evaluator.Evaluate(model, test, new EvaluatorOptions
                 {

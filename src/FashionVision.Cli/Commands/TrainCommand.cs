@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Diagnostics;
 using System.Text.Json;
 using FashionVision.Cli.Infrastructure;
@@ -122,6 +123,18 @@ internal static class TrainCommand
             if (result.GetValueOrDefault<string?>() is { } name)
                 CommonOptions.RequireKnown(result, name, Recipes.Names, "recipe");
         });
+        // Your own data instead of a named dataset.
+        var data = UserData.FolderOption();
+        var csv = UserData.CsvOption("--csv", "Your own images as a CSV file: label,pixel1,...,pixelN per row (Kaggle's Fashion-MNIST/MNIST format; header optional)");
+        var testCsv = UserData.CsvOption("--test-csv", "The test set for --csv, in the same format");
+        var imageSize = UserData.ImageSizeOption();
+        var channels = UserData.ChannelsOption();
+        var style = UserData.StyleOption();
+        var classes = UserData.ClassesOption();
+        var skipBadFiles = UserData.SkipBadFilesOption();
+        var testSplit = CommonOptions.Double("--test-split", 0.2, "Fraction of your own data held out (stratified, seeded) as the test set when it has no test split", maximum: 0.9);
+        Option[] ownDataOptions = [imageSize, channels, style, classes, skipBadFiles, testSplit];
+
         // What a recipe fixes: giving one of these with --recipe is an error rather than a silent override.
         Option[] fixedByRecipe = [dataset, model, epochs, batchSize, lr, weightDecay, optimizer, scheduler, warmup, augmentation, loss, labelSmoothing, timeBudget, precision, whiten, inputSize, weights];
 
@@ -130,6 +143,7 @@ internal static class TrainCommand
             dataset, dataDir, model, epochs, batchSize, lr, weightDecay, optimizer, scheduler, warmup, augmentation, loss, labelSmoothing,
             seed, device, output, resume, allowChanged, threads, maxTrain, maxTest, recipe, validationSplit, earlyStopping, overfittingThreshold, tensorboard,
             timeBudget, precision, stopAtAccuracy, whiten, inputSize, weights, classWeights, targeted,
+            data, csv, testCsv, imageSize, channels, style, classes, skipBadFiles, testSplit,
         };
         // What every run (recipe or not) takes from the command line besides the training options.
         Workflow WorkflowFrom(ParseResult parse, double defaultSplit) => new(
@@ -137,6 +151,11 @@ internal static class TrainCommand
             parse.GetValue(earlyStopping), parse.GetValue(overfittingThreshold), parse.GetValue(tensorboard)?.FullName, parse.GetValue(stopAtAccuracy));
         command.SetAction(parse =>
         {
+            var ownData = OwnData(parse, data, csv, testCsv, imageSize, channels, style, classes, skipBadFiles, testSplit);
+            if (ownData is null && ownDataOptions.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } stray)
+                throw new CliException($"{stray.Name} applies to your own data; add --data FOLDER or --csv FILE.");
+            if (ownData is not null && new Option[] { dataset, dataDir, recipe }.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } builtIn)
+                throw new CliException($"{builtIn.Name} names a built-in dataset; leave it out when training on --{(ownData.Kind == UserData.FolderKind ? "data" : "csv")}.");
             if (parse.GetValue(recipe) is { } recipeName)
             {
                 if (fixedByRecipe.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } clash)
@@ -148,7 +167,7 @@ internal static class TrainCommand
                     with { ClassWeights = parse.GetValue(classWeights), TargetedAugmentation = parse.GetValue(targeted) }, chosen);
             }
             var settings = new TrainSettings(
-                Dataset: parse.GetRequiredValue(dataset).ToLowerInvariant(),
+                Dataset: ownData is null ? parse.GetRequiredValue(dataset).ToLowerInvariant() : OwnDataName(ownData),
                 DataDirectory: parse.GetValue(dataDir)?.FullName,
                 Model: parse.GetRequiredValue(model).ToLowerInvariant(),
                 Epochs: parse.GetValue(epochs),
@@ -179,10 +198,62 @@ internal static class TrainCommand
                 Weights = parse.GetValue(weights)?.FullName,
                 ClassWeights = parse.GetValue(classWeights),
                 TargetedAugmentation = parse.GetValue(targeted),
+                UserData = ownData,
             };
             return Run(context, settings, recipe: null);
         });
         return command;
+    }
+
+    /// <summary>What --data or --csv (and their companions) ask for, or null when neither is given.</summary>
+    private static UserDataSettings? OwnData(ParseResult parse, Option<DirectoryInfo?> data, Option<FileInfo?> csv, Option<FileInfo?> testCsv,
+        Option<string> imageSize, Option<int> channels, Option<string> style, Option<string?> classes, Option<bool> skipBadFiles, Option<double> testSplit)
+    {
+        var folder = parse.GetValue(data);
+        var csvFile = parse.GetValue(csv);
+        var testFile = parse.GetValue(testCsv);
+        if (folder is not null && csvFile is not null)
+            throw new CliException("give either --data FOLDER or --csv FILE, not both.");
+        if (testFile is not null && csvFile is null)
+            throw new CliException("--test-csv needs --csv with the training file.");
+        if (folder is null && csvFile is null)
+            return null;
+        if (folder is not null && parse.GetResult(classes) is { Implicit: false })
+            throw new CliException("--classes applies to --csv; a folder's classes are its subfolder names.");
+        var (width, height, resize) = UserData.ParseSize(parse.GetRequiredValue(imageSize))!.Value;
+        return new UserDataSettings(
+            Kind: folder is not null ? UserData.FolderKind : UserData.CsvKind,
+            Path: (folder?.FullName ?? csvFile!.FullName),
+            TestPath: testFile?.FullName,
+            Channels: parse.GetValue(channels),
+            Height: height,
+            Width: width,
+            Resize: resize,
+            Style: parse.GetRequiredValue(style).ToLowerInvariant(),
+            Classes: parse.GetValue(classes),
+            SkipBadFiles: parse.GetValue(skipBadFiles),
+            TestSplit: parse.GetValue(testSplit));
+    }
+
+    private static string OwnDataName(UserDataSettings data) =>
+        data.Kind == UserData.FolderKind ? Path.GetFileName(Path.TrimEndingDirectorySeparator(data.Path)) : Path.GetFileNameWithoutExtension(data.Path);
+
+    /// <summary>The training and test sets: the user's own data, or a named dataset's two splits.</summary>
+    private static (InMemoryDataset Train, InMemoryDataset Test) LoadData(CliContext context, TrainSettings settings)
+    {
+        if (settings.UserData is { } own)
+            return UserData.LoadTrainTest(UserData.CreateSource(own, context), own, settings.MaxTrainImages, settings.MaxTestImages, settings.Seed, context);
+        var source = DatasetCatalog.Create(settings.Dataset, CommonOptions.DatasetOptions(settings.DataDirectory is null ? null : new DirectoryInfo(settings.DataDirectory)));
+        var train = RunData.Load(source, DatasetSplit.Train, settings.MaxTrainImages);
+        try
+        {
+            return (train, RunData.Load(source, DatasetSplit.Test, settings.MaxTestImages));
+        }
+        catch
+        {
+            train.Dispose();
+            throw;
+        }
     }
 
     /// <summary>The settings a recipe amounts to, as metrics.json records them.</summary>
@@ -228,11 +299,11 @@ internal static class TrainCommand
         var workflow = settings.Workflow;
         Directory.CreateDirectory(settings.Output);
 
-        var source = DatasetCatalog.Create(settings.Dataset, CommonOptions.DatasetOptions(settings.DataDirectory is null ? null : new DirectoryInfo(settings.DataDirectory)));
-        var (train, validation) = RunData.HoldOut(RunData.Load(source, DatasetSplit.Train, settings.MaxTrainImages), workflow.ValidationSplit, settings.Seed);
+        var (loadedTrain, loadedTest) = LoadData(context, settings);
+        using var test = loadedTest;
+        var (train, validation) = RunData.HoldOut(loadedTrain, workflow.ValidationSplit, settings.Seed);
         using var trainOwner = train;
         using var validationOwner = validation;
-        using var test = RunData.Load(source, DatasetSplit.Test, settings.MaxTestImages);
         var (channels, height, width) = train.ImageShape;
 
         var registration = ModelZoo.GetRegistration(settings.Model);
@@ -459,6 +530,8 @@ internal sealed record TrainSettings(
 
     /// <summary>--targeted-augmentation as given, or null.</summary>
     public string? TargetedAugmentation { get; init; }
+    /// <summary>The user's own data (--data or --csv), or null for a named dataset.</summary>
+    public UserDataSettings? UserData { get; init; }
 }
 
 /// <summary>How a run validates and reports: the held-out share, early-stopping patience, the overfitting threshold, the TensorBoard folder.</summary>

@@ -9,6 +9,11 @@ namespace FashionVision.Cli.Infrastructure;
 /// <summary>Rebuilds the zoo model a checkpoint was trained with (<see cref="Checkpoint.CreateZooModel"/>), or an ensemble of several.</summary>
 internal static class CheckpointModels
 {
+    /// <summary>The input a checkpoint's model expects: channels, height, width (every checkpoint the Trainer writes records it).</summary>
+    public static (int Channels, int Height, int Width) InputShape(CheckpointManifest manifest) => manifest.InputShape is [int channels, int height, int width]
+        ? (channels, height, width)
+        : throw new CliException($"the checkpoint of {manifest.ModelName} records no input shape; was it written by `fashionvision train`?", CliApp.Failure);
+
     /// <summary>Loads the checkpoint and a model with its weights (the averaged weights when it has them), in eval mode.</summary>
     public static (ImageClassifier Model, CheckpointManifest Manifest) Load(FileInfo file)
     {
