@@ -2,6 +2,7 @@ using System.CommandLine;
 using FashionVision.Cli.Infrastructure;
 using FashionVision.Imaging;
 using FashionVision.Inference;
+using FashionVision.Models;
 using FashionVision.Onnx;
 using FashionVision.Training;
 using FashionVision.Visualization;
@@ -69,6 +70,6 @@ internal static class PredictCommand
     {
         if (file.Extension.Equals(".onnx", StringComparison.OrdinalIgnoreCase))
             return OnnxPredictor.Load(file.FullName);
-        return Predictor.FromCheckpoint(file.FullName, manifest => CheckpointModels.Create(manifest, file.FullName));
+        return Predictor.FromCheckpoint(file.FullName, manifest => ModelZoo.Create(manifest.ModelName!, CheckpointModels.Options(manifest, file.FullName)));
     }
 }

@@ -1,13 +1,11 @@
 using System.CommandLine;
 using System.Diagnostics;
-using System.Text.Json;
 using FashionVision.Cli.Infrastructure;
 using FashionVision.Data;
 using FashionVision.Evaluation;
 using FashionVision.Models;
 using FashionVision.Training;
 using FashionVision.Transforms;
-using Spectre.Console;
 using TorchSharp;
 
 namespace FashionVision.Cli.Commands;
@@ -50,6 +48,17 @@ internal static class TrainCommand
             if (result.GetValueOrDefault<FileInfo?>() is { Exists: false } file)
                 result.AddError($"--resume: no such checkpoint '{file.FullName}'.");
         });
+        var teacher = new Option<FileInfo?>("--teacher")
+        {
+            Description = "Distil from this checkpoint (trained on the same dataset): the loss becomes α·T²·KL(teacher ‖ student) + (1 − α)·cross-entropy, and the student uses the teacher's input normalisation",
+        };
+        teacher.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<FileInfo?>() is { Exists: false } file)
+                result.AddError($"--teacher: no such checkpoint '{file.FullName}'.");
+        });
+        var temperature = CommonOptions.Double("--distill-temperature", 4, "Distillation temperature T (with --teacher)");
+        var alpha = CommonOptions.Double("--distill-alpha", 0.5, "Weight α of the teacher's term, in [0, 1] (with --teacher)", 0, inclusive: true, maximum: 1);
         var maxTrain = CommonOptions.OptionalInt("--max-train-images", "Use only the first N training images (quick runs)");
         var maxTest = CommonOptions.OptionalInt("--max-test-images", "Evaluate on only the first N test images");
         var recipe = new Option<string?>("--recipe", "-r")
@@ -62,12 +71,12 @@ internal static class TrainCommand
                 CommonOptions.RequireKnown(result, name, Recipes.Names, "recipe");
         });
         // What a recipe fixes: giving one of these with --recipe is an error rather than a silent override.
-        Option[] fixedByRecipe = [dataset, model, epochs, batchSize, lr, weightDecay, optimizer, scheduler, warmup, augmentation, loss, labelSmoothing];
+        Option[] fixedByRecipe = [dataset, model, epochs, batchSize, lr, weightDecay, optimizer, scheduler, warmup, augmentation, loss, labelSmoothing, teacher, temperature, alpha];
 
         var command = new Command("train", "Train a model, evaluate it on the test split, and write a run folder with metrics, plots and a report.")
         {
             dataset, dataDir, model, epochs, batchSize, lr, weightDecay, optimizer, scheduler, warmup, augmentation, loss, labelSmoothing,
-            seed, device, output, resume, maxTrain, maxTest, recipe,
+            teacher, temperature, alpha, seed, device, output, resume, maxTrain, maxTest, recipe,
         };
         command.SetAction(parse =>
         {
@@ -79,6 +88,8 @@ internal static class TrainCommand
                 return Run(context, RecipeSettings(chosen, parse.GetValue(dataDir)?.FullName, parse.GetRequiredValue(device),
                     parse.GetRequiredValue(output).FullName, parse.GetValue(resume)?.FullName, parse.GetValue(maxTrain), parse.GetValue(maxTest)), chosen);
             }
+            if (parse.GetValue(teacher) is null && new Option[] { temperature, alpha }.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } orphan)
+                throw new CliException($"{orphan.Name} sets up distillation; give the teacher with --teacher.");
             var settings = new TrainSettings(
                 Dataset: parse.GetRequiredValue(dataset).ToLowerInvariant(),
                 DataDirectory: parse.GetValue(dataDir)?.FullName,
@@ -93,6 +104,9 @@ internal static class TrainCommand
                 Augmentation: parse.GetRequiredValue(augmentation).ToLowerInvariant(),
                 Loss: parse.GetRequiredValue(loss).ToLowerInvariant(),
                 LabelSmoothing: parse.GetValue(labelSmoothing),
+                Teacher: parse.GetValue(teacher)?.FullName,
+                DistillTemperature: parse.GetValue(temperature),
+                DistillAlpha: parse.GetValue(alpha),
                 Seed: parse.GetValue(seed),
                 Device: parse.GetRequiredValue(device),
                 Output: parse.GetRequiredValue(output).FullName,
@@ -123,6 +137,9 @@ internal static class TrainCommand
             Augmentation: recipe.AugmentationPreset,
             Loss: o.Loss.Kind == LossKind.CrossEntropy ? "cross-entropy" : o.Loss.Kind.ToString().ToLowerInvariant(),
             LabelSmoothing: o.Loss.LabelSmoothing,
+            Teacher: null,
+            DistillTemperature: o.Loss.DistillationTemperature,
+            DistillAlpha: o.Loss.DistillationAlpha,
             Seed: o.Seed,
             Device: device,
             Output: output,
@@ -148,8 +165,11 @@ internal static class TrainCommand
         if (info.InputHeight != height || info.InputWidth != width)
             throw new CliException($"model {settings.Model} expects {info.InputShape} images; {settings.Dataset} has {channels}×{height}×{width}. Pick a 28×28 model (fashionvision models).");
         using var network = ModelZoo.Create(settings.Model, modelOptions);
+        using var teacher = settings.Teacher is null ? null : LoadTeacher(settings, train);
 
         context.Output.WriteLine($"{settings.Dataset}: {train.Count:N0} training and {test.Count:N0} test images; {settings.Model}: {info.ParameterCount:N0} parameters; device {device}");
+        if (teacher is not null)
+            context.Output.WriteLine($"distilling from {teacher.Manifest.ModelName} ({settings.Teacher}) at temperature {settings.DistillTemperature}, alpha {settings.DistillAlpha}");
         // A recipe brings its own training options; otherwise they come from the command line. Either way the run's own
         // settings (device, run folder, resume, the model's zoo identity) go on top.
         var training = recipe?.Options ?? new TrainerOptions
@@ -161,16 +181,18 @@ internal static class TrainCommand
             Scheduler = SchedulerFor(settings),
             Loss = LossFor(settings),
             Augmentation = settings.Augmentation == "none" ? null : AugmentationPresets.Get(settings.Augmentation, train.NumClasses, flip: settings.Dataset != "mnist"),
+            // The student sees what the teacher was trained to see.
+            Teacher = teacher?.Model,
+            Normalization = teacher?.Manifest.Normalization,
+            Normalize = teacher is null || teacher.Manifest.Normalization is not null,
         };
-        var options = training with
+        var options = (training with
         {
             DropLast = train.Count > training.BatchSize,
             Device = device,
             CheckpointDirectory = settings.Output,
             ResumeFrom = settings.Resume,
-            ModelName = settings.Model,
-            ModelOptionsJson = JsonSerializer.Serialize(modelOptions with { Seed = null }, RunFiles.Json),
-        };
+        }).WithZooModel(settings.Model, modelOptions);
 
         TrainingHistory history;
         using (var trainer = new Trainer(network, options with { Progress = new TrainingReporter(context) }))
@@ -210,34 +232,42 @@ internal static class TrainCommand
         _ => new SchedulerOptions { Kind = SchedulerKind.OneCycle, WarmupSteps = settings.WarmupSteps, Interval = SchedulerInterval.Batch },
     };
 
-    private static LossOptions LossFor(TrainSettings settings) => settings.Loss switch
+    private static LossOptions LossFor(TrainSettings settings) => settings switch
     {
-        "focal" => new LossOptions { Kind = LossKind.Focal, LabelSmoothing = settings.LabelSmoothing },
+        { Teacher: not null } => new LossOptions
+        {
+            Kind = LossKind.Distillation, LabelSmoothing = settings.LabelSmoothing,
+            DistillationTemperature = settings.DistillTemperature, DistillationAlpha = settings.DistillAlpha,
+        },
+        { Loss: "focal" } => new LossOptions { Kind = LossKind.Focal, LabelSmoothing = settings.LabelSmoothing },
         _ => new LossOptions { Kind = LossKind.CrossEntropy, LabelSmoothing = settings.LabelSmoothing },
     };
 
-    /// <summary>Per-epoch lines (always, so logs show them) and, on a terminal, a live status of the current epoch.</summary>
-    private sealed class TrainingReporter(CliContext context) : IProgress<TrainingProgress>
+    /// <summary>The teacher of a distillation run, checked against the training set.</summary>
+    private static Teacher LoadTeacher(TrainSettings settings, InMemoryDataset train)
     {
-        public void Report(TrainingProgress value)
+        if (settings.Loss != "cross-entropy")
+            throw new CliException($"--teacher distils with cross-entropy for the true labels; leave out --loss {settings.Loss}.");
+        var file = new FileInfo(settings.Teacher!);
+        var (model, manifest) = CheckpointModels.Load(file);
+        var shape = new[] { train.ImageShape.Channels, train.ImageShape.Height, train.ImageShape.Width };
+        if (!manifest.ClassNames.SequenceEqual(train.ClassNames) || (manifest.InputShape.Length == 3 && !manifest.InputShape.SequenceEqual(shape)))
         {
-            if (value is { EpochCompleted: true, Metrics: { } m })
-            {
-                string validation = m.ValidationAccuracy is { } va ? $", validation accuracy {va:P2}" : "";
-                context.Output.WriteLine($"epoch {m.Epoch}/{value.TotalEpochs}: loss {m.TrainLoss:0.0000}, accuracy {m.TrainAccuracy:P2}{validation}, lr {m.LearningRate:0.######}, {m.Elapsed.TotalSeconds:0.0}s");
-            }
-            else if (context.IsInteractive)
-            {
-                context.Console.Markup($"\r[grey]epoch {value.Epoch}/{value.TotalEpochs} batch {value.Batch}/{value.BatchesPerEpoch} loss {value.Loss:0.0000} ({value.Fraction:P0})[/]   ");
-                if (value.Batch == value.BatchesPerEpoch)
-                    context.Console.Markup("\r" + new string(' ', 80) + "\r");
-            }
+            model.Dispose();
+            throw new CliException($"teacher {file.Name} was trained on other classes or image sizes than {settings.Dataset} has.");
         }
+        return new Teacher(model, manifest);
+    }
+
+    private sealed record Teacher(ImageClassifier Model, CheckpointManifest Manifest) : IDisposable
+    {
+        public void Dispose() => Model.Dispose();
     }
 }
 
 /// <summary>Everything a <c>train</c> run was asked to do, as written into metrics.json.</summary>
 internal sealed record TrainSettings(
     string Dataset, string? DataDirectory, string Model, int Epochs, int BatchSize, double LearningRate, double WeightDecay,
-    string Optimizer, string Scheduler, int WarmupSteps, string Augmentation, string Loss, double LabelSmoothing, long Seed,
+    string Optimizer, string Scheduler, int WarmupSteps, string Augmentation, string Loss, double LabelSmoothing,
+    string? Teacher, double DistillTemperature, double DistillAlpha, long Seed,
     string Device, string Output, string? Resume, int? MaxTrainImages, int? MaxTestImages, string? Recipe);

@@ -1,21 +1,15 @@
-using System.Text.Json;
 using FashionVision.Models;
 using FashionVision.Training;
 
 namespace FashionVision.Cli.Infrastructure;
 
-/// <summary>Rebuilds the zoo model a checkpoint was trained with, from the name and options in its manifest.</summary>
+/// <summary>Rebuilds the zoo model a checkpoint was trained with, from the name and options in its manifest (pruned widths included).</summary>
 internal static class CheckpointModels
 {
-    public static ImageClassifier Create(CheckpointManifest manifest, string path)
-    {
-        if (string.IsNullOrEmpty(manifest.ModelName) || !ModelZoo.Contains(manifest.ModelName))
-            throw new CliException($"checkpoint {path} names no model of the zoo ('{manifest.ModelName}'); was it written by `fashionvision train`?", CliApp.UsageError);
-        var options = manifest.ModelOptionsJson is { Length: > 0 } json
-            ? JsonSerializer.Deserialize<ModelOptions>(json, RunFiles.Json) ?? ModelZoo.DefaultOptions(manifest.ModelName)
-            : ModelZoo.DefaultOptions(manifest.ModelName) with { NumClasses = manifest.ClassNames.Count };
-        return ModelZoo.Create(manifest.ModelName, options with { Seed = null });
-    }
+    /// <summary>The zoo options the checkpoint's model was built with.</summary>
+    public static ModelOptions Options(CheckpointManifest manifest, string path) =>
+        manifest.ZooModelOptions() ?? throw new CliException(
+            $"checkpoint {path} names no model of the zoo ('{manifest.ModelName}'); was it written by `fashionvision train`?", CliApp.UsageError);
 
     /// <summary>Loads the checkpoint and a model with its weights (the averaged weights when it has them), in eval mode.</summary>
     public static (ImageClassifier Model, CheckpointManifest Manifest) Load(FileInfo file)
@@ -23,17 +17,7 @@ internal static class CheckpointModels
         if (!file.Exists)
             throw new CliException($"no such checkpoint: {file.FullName}");
         var checkpoint = Checkpoint.Load(file.FullName);
-        var model = Create(checkpoint.Manifest, file.FullName);
-        try
-        {
-            checkpoint.LoadWeightsInto(model);
-            model.eval();
-            return (model, checkpoint.Manifest);
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
+        Options(checkpoint.Manifest, file.FullName);
+        return (checkpoint.CreateZooModel(), checkpoint.Manifest);
     }
 }

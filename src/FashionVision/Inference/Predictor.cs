@@ -97,22 +97,7 @@ public sealed class Predictor : IPredictor
     /// <exception cref="CheckpointMismatchException">The weights do not fit the named model.</exception>
     public static Predictor FromCheckpoint(string path, Device? device = null)
     {
-        return FromCheckpoint(path, manifest =>
-        {
-            if (string.IsNullOrEmpty(manifest.ModelName) || !Models.ModelZoo.Contains(manifest.ModelName))
-                throw new CheckpointFormatException(path, manifest.ModelName is null
-                    ? "it does not name a zoo model (TrainerOptions.ModelName); use the overload that takes a model factory."
-                    : $"it names the model '{manifest.ModelName}', which the zoo does not know (known: {string.Join(", ", Models.ModelZoo.Names)}).");
-            var options = manifest.ModelOptionsJson is { Length: > 0 } json
-                ? System.Text.Json.JsonSerializer.Deserialize<Models.ModelOptions>(json, Checkpoint.CompactJson) ?? new Models.ModelOptions()
-                : Models.ModelZoo.DefaultOptions(manifest.ModelName);
-            return Models.ModelZoo.Create(manifest.ModelName, options with
-            {
-                InputChannels = manifest.InputShape[0],
-                NumClasses = manifest.ClassNames.Count,
-                Seed = null,
-            });
-        }, device);
+        return FromCheckpoint(path, manifest => Checkpoint.BuildZooModel(manifest, path), device);
     }
 
     /// <inheritdoc />

@@ -70,6 +70,26 @@ public sealed record CheckpointManifest
 
     /// <summary>Callback states by callback key: numbers and strings (tensor sets are separate entries).</summary>
     public Dictionary<string, CallbackStateManifest> Callbacks { get; init; } = new();
+
+    /// <summary>
+    /// The options of the zoo model the manifest names: <see cref="ModelOptionsJson"/> as the Trainer or the CLI wrote it
+    /// (width, attention, the pruned <see cref="Models.ModelOptions.ChannelWidths"/>), with the manifest's class count and
+    /// input channels; null when it names no model of the zoo.
+    /// </summary>
+    public Models.ModelOptions? ZooModelOptions()
+    {
+        if (string.IsNullOrEmpty(ModelName) || !Models.ModelZoo.Contains(ModelName))
+            return null;
+        var options = ModelOptionsJson is { Length: > 0 } json
+            ? JsonSerializer.Deserialize<Models.ModelOptions>(json, Checkpoint.ReadOptionsJson) ?? Models.ModelZoo.DefaultOptions(ModelName)
+            : Models.ModelZoo.DefaultOptions(ModelName);
+        return options with
+        {
+            InputChannels = InputShape.Length == 3 ? InputShape[0] : options.InputChannels,
+            NumClasses = ClassNames.Count > 0 ? ClassNames.Count : options.NumClasses,
+            Seed = null,
+        };
+    }
 }
 
 /// <summary>The JSON part of one callback's state.</summary>
@@ -110,6 +130,13 @@ public sealed class Checkpoint
     {
         Converters = { new JsonStringEnumConverter() },
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    // Model options are read whatever the writer's property casing (the Trainer writes PascalCase, older CLI runs camelCase).
+    internal static readonly JsonSerializerOptions ReadOptionsJson = new()
+    {
+        PropertyNameCaseInsensitive = true,
+        Converters = { new JsonStringEnumConverter() },
     };
 
     internal Checkpoint(CheckpointManifest manifest, Dictionary<string, byte[]> entries, string? path = null)
@@ -218,6 +245,38 @@ public sealed class Checkpoint
             foreach (var t in tensors.Values)
                 t.Dispose();
         }
+    }
+
+    /// <summary>
+    /// Builds the zoo model the manifest names with the options it records (<see cref="CheckpointManifest.ZooModelOptions"/>,
+    /// pruned widths included) and copies the weights in; the model is on the CPU in eval mode.
+    /// </summary>
+    /// <param name="preferAveraged">Use the EMA weights when the checkpoint has them.</param>
+    /// <exception cref="CheckpointFormatException">The manifest names no model of the zoo.</exception>
+    /// <exception cref="CheckpointMismatchException">The weights do not fit the named model.</exception>
+    public Models.ImageClassifier CreateZooModel(bool preferAveraged = true)
+    {
+        var model = BuildZooModel(Manifest, Path ?? "(memory)");
+        try
+        {
+            LoadWeightsInto(model, preferAveraged);
+            model.eval();
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A freshly initialised instance of the zoo model <paramref name="manifest"/> names, with its recorded options.</summary>
+    internal static Models.ImageClassifier BuildZooModel(CheckpointManifest manifest, string path)
+    {
+        var options = manifest.ZooModelOptions() ?? throw new CheckpointFormatException(path, manifest.ModelName is null
+            ? "it does not name a zoo model (TrainerOptions.ModelName); build the model yourself and load the weights with LoadWeightsInto."
+            : $"it names the model '{manifest.ModelName}', which the zoo does not know (known: {string.Join(", ", Models.ModelZoo.Names)}).");
+        return Models.ModelZoo.Create(manifest.ModelName!, options);
     }
 
     internal Dictionary<string, Tensor> ReadTensors(string entry)
