@@ -21,7 +21,7 @@ namespace FashionVision.Benchmarks;
 [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByParams)]
 public class CompressionBenchmarks
 {
-    private string _folder = "";
+    private OnnxBenchmarkFiles _files = null!;
     private OnnxPredictor _fp32 = null!;
     private OnnxPredictor _int8 = null!;
     private float[] _pixels = [];
@@ -46,24 +46,13 @@ public class CompressionBenchmarks
         var source = new FashionMnistSource();
         using var train = source.Load(DatasetSplit.Train);
         using var test = source.Load(DatasetSplit.Test);
-        var statistics = train.ComputeStatistics();
-
         using var model = ModelZoo.Create(parts[0], new ModelOptions { Seed = 0 });
         using var pruned = keep < 1 ? ChannelPruner.Prune(model, new PruningOptions { Keep = keep }).Model : null;
         var exported = pruned ?? model;
         exported.eval();
-        _folder = Path.Combine(Path.GetTempPath(), "fv-compression-bench-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(_folder);
-        var fp32Path = Path.Combine(_folder, "fp32.onnx");
-        var int8Path = Path.Combine(_folder, "int8.onnx");
-        OnnxExporter.Export(exported, fp32Path, new OnnxExportOptions
-        {
-            ClassNames = FashionMnistSource.Classes, Mean = statistics.Mean, Std = statistics.Std,
-        });
-        using (var calibration = train.Images[..256].to(float32).div(255f))
-            OnnxQuantizer.QuantizeStatic(fp32Path, int8Path, calibration);
-        _fp32 = OnnxPredictor.Load(fp32Path);
-        _int8 = OnnxPredictor.Load(int8Path);
+        _files = new OnnxBenchmarkFiles(exported, train);
+        _fp32 = OnnxPredictor.Load(_files.Fp32);
+        _int8 = OnnxPredictor.Load(_files.Int8);
         using var pixels = test.Images[..Batch].to(float32).div(255f).contiguous();
         _pixels = pixels.data<float>().ToArray();
     }
@@ -73,7 +62,7 @@ public class CompressionBenchmarks
     {
         _fp32.Dispose();
         _int8.Dispose();
-        Directory.Delete(_folder, recursive: true);
+        _files.Dispose();
     }
 
     [Benchmark(Baseline = true)]

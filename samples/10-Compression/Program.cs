@@ -61,10 +61,10 @@ using var distilled = ModelZoo.Create("lenet5", new ModelOptions { Seed = seed }
 using (var trainer = new Trainer(distilled, StudentOptions() with
 {
     Teacher = teacher,
-    Loss = new LossOptions { Kind = LossKind.Distillation, DistillationTemperature = 4, DistillationAlpha = 0.7 },
+    Loss = new LossOptions { Kind = LossKind.Distillation, DistillationTemperature = 4, DistillationAlpha = 0.5 },
 }))
     trainer.Fit(train);
-Console.WriteLine($"lenet5 alone: {Accuracy(alone):P2}; distilled from fast-cnn (T = 4, α = 0.7): {Accuracy(distilled):P2} ({studentEpochs} epochs each)");
+Console.WriteLine($"lenet5 alone: {Accuracy(alone):P2}; distilled from fast-cnn (T = 4, α = 0.5): {Accuracy(distilled):P2} ({studentEpochs} epochs each)");
 
 // ## 3. Prune the teacher
 // Every layer keeps 60% of its channels, ranked by the L1 norm of their filters; channels tied by a residual addition go

@@ -172,6 +172,20 @@ public class PruningTests
         Assert.That(ModelZoo.Describe(ModelZoo.FastCnnName, a), Is.SameAs(ModelZoo.Describe(ModelZoo.FastCnnName, b)));
     }
 
+    [TestCase("{\"InputChannels\":1,\"NumClasses\":10,\"Attention\":\"None\",\"ChannelWidths\":[4,8,16]}")]
+    [TestCase("{\"inputChannels\":1,\"numClasses\":10,\"attention\":\"none\",\"channelWidths\":[4,8,16]}")]
+    public void ManifestsGiveBackTheWidthsWhateverTheirSpelling(string json)
+    {
+        // The Trainer writes PascalCase; checkpoints of earlier CLI runs hold camelCase.
+        var manifest = new FashionVision.Training.CheckpointManifest
+        {
+            ModelName = ModelZoo.FastCnnName, ModelOptionsJson = json, ClassNames = Enumerable.Range(0, 10).Select(i => $"c{i}").ToArray(), InputShape = [1, 28, 28],
+        };
+        Assert.That(manifest.ZooModelOptions()!.ChannelWidths, Is.EqualTo(new[] { 4, 8, 16 }));
+        Assert.That(manifest.ZooModelOptions()!.Attention, Is.EqualTo(AttentionKind.None));
+        Assert.That((manifest with { ModelName = "no-such-model" }).ZooModelOptions(), Is.Null);
+    }
+
     [Test]
     public void WhatCannotBePrunedIsRejected()
     {
