@@ -117,6 +117,7 @@ public sealed class CompressionCommandTests
         CliRunner.AssertOneLineError(CliRunner.Run("train", "--teacher", _teacher, "--loss", "focal", "--max-train-images", "64"), CliApp.UsageError, "--loss focal");
         CliRunner.AssertOneLineError(CliRunner.Run("train", "--recipe", "fashion-mnist-fast", "--teacher", _teacher), CliApp.UsageError, "--teacher");
         CliRunner.AssertOneLineError(CliRunner.Run("evaluate", Path.Combine(_folder, "missing.onnx")), CliApp.UsageError, "missing.onnx");
+        CliRunner.AssertOneLineError(CliRunner.Run("train", "--model", "fast-cnn", "--width", "0"), CliApp.UsageError, "--width");
     }
 
     [Test]

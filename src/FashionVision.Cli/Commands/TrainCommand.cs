@@ -25,6 +25,12 @@ internal static class TrainCommand
         var dataset = CommonOptions.Dataset();
         var dataDir = CommonOptions.DataDirectory();
         var model = CommonOptions.Named("--model", "small-cnn", "The architecture", () => ModelZoo.Names, "model", "-m");
+        var width = new Option<double?>("--width") { Description = "Multiplier of the model's channel widths (e.g. 0.5 for a narrow student; default: the model's own)" };
+        width.Validators.Add(result =>
+        {
+            if (result.Tokens.Count > 0 && double.TryParse(result.Tokens[0].Value, System.Globalization.CultureInfo.InvariantCulture, out double value) && !(value > 0 && value <= 64))
+                result.AddError($"--width must be in (0, 64], not {value}.");
+        });
         var epochs = CommonOptions.Int("--epochs", 10, "Training epochs");
         var batchSize = CommonOptions.Int("--batch-size", 128, "Images per mini-batch");
         var lr = CommonOptions.Double("--lr", 1e-3, "Peak learning rate");
@@ -71,11 +77,11 @@ internal static class TrainCommand
                 CommonOptions.RequireKnown(result, name, Recipes.Names, "recipe");
         });
         // What a recipe fixes: giving one of these with --recipe is an error rather than a silent override.
-        Option[] fixedByRecipe = [dataset, model, epochs, batchSize, lr, weightDecay, optimizer, scheduler, warmup, augmentation, loss, labelSmoothing, teacher, temperature, alpha];
+        Option[] fixedByRecipe = [dataset, model, width, epochs, batchSize, lr, weightDecay, optimizer, scheduler, warmup, augmentation, loss, labelSmoothing, teacher, temperature, alpha];
 
         var command = new Command("train", "Train a model, evaluate it on the test split, and write a run folder with metrics, plots and a report.")
         {
-            dataset, dataDir, model, epochs, batchSize, lr, weightDecay, optimizer, scheduler, warmup, augmentation, loss, labelSmoothing,
+            dataset, dataDir, model, width, epochs, batchSize, lr, weightDecay, optimizer, scheduler, warmup, augmentation, loss, labelSmoothing,
             teacher, temperature, alpha, seed, device, output, resume, maxTrain, maxTest, recipe,
         };
         command.SetAction(parse =>
@@ -94,6 +100,7 @@ internal static class TrainCommand
                 Dataset: parse.GetRequiredValue(dataset).ToLowerInvariant(),
                 DataDirectory: parse.GetValue(dataDir)?.FullName,
                 Model: parse.GetRequiredValue(model).ToLowerInvariant(),
+                Width: parse.GetValue(width),
                 Epochs: parse.GetValue(epochs),
                 BatchSize: parse.GetValue(batchSize),
                 LearningRate: parse.GetValue(lr),
@@ -127,6 +134,7 @@ internal static class TrainCommand
             Dataset: recipe.Dataset,
             DataDirectory: dataDirectory,
             Model: o.ModelName ?? ModelZoo.FastCnnName,
+            Width: null,
             Epochs: o.Epochs,
             BatchSize: o.BatchSize,
             LearningRate: o.Optimizer.LearningRate,
@@ -160,7 +168,8 @@ internal static class TrainCommand
         using var test = RunData.Load(source, DatasetSplit.Test, settings.MaxTestImages);
         var (channels, height, width) = train.ImageShape;
 
-        var modelOptions = ModelZoo.DefaultOptions(settings.Model) with { InputChannels = channels, NumClasses = train.NumClasses, Seed = settings.Seed };
+        var defaults = ModelZoo.DefaultOptions(settings.Model);
+        var modelOptions = defaults with { InputChannels = channels, NumClasses = train.NumClasses, Width = settings.Width ?? defaults.Width, Seed = settings.Seed };
         var info = ModelZoo.Describe(settings.Model, modelOptions with { Seed = null });
         if (info.InputHeight != height || info.InputWidth != width)
             throw new CliException($"model {settings.Model} expects {info.InputShape} images; {settings.Dataset} has {channels}×{height}×{width}. Pick a 28×28 model (fashionvision models).");
@@ -267,7 +276,7 @@ internal static class TrainCommand
 
 /// <summary>Everything a <c>train</c> run was asked to do, as written into metrics.json.</summary>
 internal sealed record TrainSettings(
-    string Dataset, string? DataDirectory, string Model, int Epochs, int BatchSize, double LearningRate, double WeightDecay,
+    string Dataset, string? DataDirectory, string Model, double? Width, int Epochs, int BatchSize, double LearningRate, double WeightDecay,
     string Optimizer, string Scheduler, int WarmupSteps, string Augmentation, string Loss, double LabelSmoothing,
     string? Teacher, double DistillTemperature, double DistillAlpha, long Seed,
     string Device, string Output, string? Resume, int? MaxTrainImages, int? MaxTestImages, string? Recipe);
