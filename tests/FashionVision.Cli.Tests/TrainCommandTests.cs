@@ -74,7 +74,10 @@ public sealed class TrainCommandTests
         {
             Assert.That(history.GetArrayLength(), Is.EqualTo(1));
             Assert.That(history[0].GetProperty("trainLoss").GetDouble(), Is.GreaterThan(0).And.LessThan(10));
-            Assert.That(root.GetProperty("dataset").GetProperty("trainImages").GetInt64(), Is.EqualTo(640));
+            Assert.That(root.GetProperty("dataset").GetProperty("trainImages").GetInt64() + root.GetProperty("dataset").GetProperty("validationImages").GetInt64(),
+                Is.EqualTo(640), "a tenth of the 640 images is held out for validation by default");
+            Assert.That(root.GetProperty("dataset").GetProperty("validationImages").GetInt64(), Is.EqualTo(64).Within(5));
+            Assert.That(history[0].GetProperty("validationLoss").GetDouble(), Is.GreaterThan(0));
             Assert.That(root.GetProperty("dataset").GetProperty("testImages").GetInt64(), Is.EqualTo(300));
             Assert.That(matrix, Has.Length.EqualTo(10));
             Assert.That(matrix.All(r => r.Length == 10), Is.True);
@@ -118,6 +121,26 @@ public sealed class TrainCommandTests
             Assert.That(result.Output, Does.Contain($"accuracy {accuracy:P2} on 300 images"));
             Assert.That(result.Output, Does.Contain("Ankle boot"));
         });
+    }
+
+    [Test]
+    public void ExportWritesATritonModelRepository()
+    {
+        Assert.That(_train.ExitCode, Is.Zero, _train.ToString());
+        string checkpoint = Directory.GetFiles(_folder, "last.ckpt").Single();
+        string repository = Path.Combine(_folder, "triton");
+        var export = CliRunner.Run("export", checkpoint, "--output", Path.Combine(_folder, "triton-export", "model.onnx"), "--triton", repository, "--triton-name", "fashion");
+        Assert.That(export.ExitCode, Is.Zero, export.ToString());
+        string config = File.ReadAllText(Path.Combine(repository, "fashion", "config.pbtxt"));
+        Assert.Multiple(() =>
+        {
+            Assert.That(export.Output, Does.Contain("Triton model: " + Path.Combine(repository, "fashion")));
+            Assert.That(File.Exists(Path.Combine(repository, "fashion", "1", "model.onnx")), Is.True);
+            Assert.That(File.ReadAllLines(Path.Combine(repository, "fashion", "labels.txt")), Is.EqualTo(FashionMnistSource.Classes));
+            Assert.That(config, Does.Contain("name: \"fashion\"").And.Contain("dims: [ 1, 28, 28 ]").And.Contain("dims: [ 10 ]"));
+        });
+        var badName = CliRunner.Run("export", checkpoint, "--triton", repository, "--triton-name", "../up");
+        CliRunner.AssertOneLineError(badName, CliApp.UsageError, "--triton-name");
     }
 
     [Test]

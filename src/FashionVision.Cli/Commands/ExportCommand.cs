@@ -6,7 +6,10 @@ using static TorchSharp.torch;
 
 namespace FashionVision.Cli.Commands;
 
-/// <summary><c>fashionvision export</c>: a checkpoint to ONNX (opset 17, dynamic batch), optionally also INT8 (QDQ).</summary>
+/// <summary>
+/// <c>fashionvision export</c>: a checkpoint to ONNX (opset 17, dynamic batch), optionally also INT8 (QDQ), and optionally into
+/// an NVIDIA Triton model repository.
+/// </summary>
 internal static class ExportCommand
 {
     public static Command Create(CliContext context)
@@ -23,9 +26,17 @@ internal static class ExportCommand
         var batchSize = CommonOptions.Int("--batch-size", 128, "Images per mini-batch of the quantization-aware fine-tuning");
         var maxTrain = CommonOptions.OptionalInt("--max-train-images", "Fine-tune the quantization-aware model on only the first N training images");
         var seed = CommonOptions.Seed();
-        var command = new Command("export", "Export a checkpoint to ONNX, checked to load, with optional INT8 quantization (post-training or quantization-aware).")
+        var triton = new Option<DirectoryInfo?>("--triton") { Description = "Also write an NVIDIA Triton model repository here: <dir>/<name>/1/model.onnx, config.pbtxt, labels.txt (with --int8 also <name>-int8, with --qat-epochs <name>-int8-qat)" };
+        var tritonName = new Option<string?>("--triton-name") { Description = "The model's name in the Triton repository (default: the checkpoint's model name)" };
+        tritonName.Validators.Add(result =>
         {
-            checkpoint, output, int8, calibration, dataDir, opset, qatEpochs, qatLr, batchSize, maxTrain, seed,
+            if (result.GetValueOrDefault<string?>() is { } name && !TritonModelRepository.IsValidName(name))
+                result.AddError($"--triton-name must be letters, digits, '.', '-' or '_', not '{name}'.");
+        });
+        var command = new Command("export",
+            "Export a checkpoint to ONNX, checked to load, with optional INT8 quantization (post-training or quantization-aware) and a Triton model repository.")
+        {
+            checkpoint, output, int8, calibration, dataDir, opset, qatEpochs, qatLr, batchSize, maxTrain, seed, triton, tritonName,
         };
         command.SetAction(parse =>
         {
@@ -51,6 +62,10 @@ internal static class ExportCommand
                 });
                 long size = new FileInfo(path).Length;
                 context.Output.WriteLine($"ONNX model: {path} ({size / 1024.0:N0} KiB, opset {parse.GetValue(opset)}, input {shape[0]}×{shape[1]}×{shape[2]}, dynamic batch)");
+                var repository = parse.GetValue(triton);
+                var name = parse.GetValue(tritonName) ?? manifest.ModelName ?? "model";
+                if (repository is not null)
+                    WriteTriton(context, path, repository, name);
 
                 if (parse.GetValue(int8))
                 {
@@ -60,6 +75,8 @@ internal static class ExportCommand
                     using var images = train.Images.to_type(ScalarType.Float32).div(255);
                     var report = OnnxQuantizer.QuantizeStatic(path, quantized, images);
                     context.Output.WriteLine($"INT8 model: {quantized} ({Describe(report)})");
+                    if (repository is not null)
+                        WriteTriton(context, quantized, repository, name + "-int8");
                 }
 
                 if (parse.GetValue(qatEpochs) is > 0 and var epochs)
@@ -68,7 +85,8 @@ internal static class ExportCommand
                     var source = RunData.SourceFor(manifest.ClassNames, parse.GetValue(dataDir), "there are no training images for --qat-epochs");
                     using var train = RunData.Load(source, DatasetSplit.Train, parse.GetValue(maxTrain));
                     var defaults = new QuantizationAwareTrainingOptions();
-                    var result = OnnxQuantizer.QuantizeWithTraining(path, quantized, train, defaults with
+                    var display = new TrainingDisplay(context, parse.GetValue(batchSize));
+                    var result = display.Run(epochs, () => OnnxQuantizer.QuantizeWithTraining(path, quantized, train, defaults with
                     {
                         CalibrationImages = parse.GetValue(calibration),
                         Training = defaults.Training with
@@ -78,10 +96,13 @@ internal static class ExportCommand
                             DropLast = train.Count > parse.GetValue(batchSize),
                             Seed = parse.GetValue(seed),
                             Optimizer = defaults.Training.Optimizer with { LearningRate = parse.GetValue(qatLr) },
-                            Progress = new TrainingReporter(context),
+                            Logger = display.Logger,
+                            Progress = display,
                         },
-                    }, context.CancellationToken);
+                    }, context.CancellationToken));
                     context.Output.WriteLine($"INT8 model, quantization-aware ({epochs} epoch{(epochs == 1 ? "" : "s")} on {train.Count:N0} images): {quantized} ({Describe(result.Quantization)})");
+                    if (repository is not null)
+                        WriteTriton(context, quantized, repository, name + "-int8-qat");
                 }
             }
             return CliApp.Success;
@@ -91,4 +112,10 @@ internal static class ExportCommand
 
     private static string Describe(OnnxQuantizationReport report) =>
         $"{report.QuantizedBytes / 1024.0:N0} KiB, {report.CompressionRatio:0.0}× smaller; {report.QuantizedWeights} weights and {report.QuantizedActivations} activations quantized, calibrated on {report.CalibrationImages} images";
+
+    private static void WriteTriton(CliContext context, string onnxPath, DirectoryInfo repository, string name)
+    {
+        var layout = TritonModelRepository.Write(onnxPath, repository.FullName, new TritonModelOptions { Name = name });
+        context.Output.WriteLine($"Triton model: {layout.ModelDirectory} (config.pbtxt, labels.txt, 1/model.onnx; serve with tritonserver --model-repository {repository.FullName})");
+    }
 }

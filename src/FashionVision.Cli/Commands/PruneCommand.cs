@@ -81,6 +81,7 @@ internal static class PruneCommand
                 string folder = parse.GetValue(output)?.FullName ?? Path.Combine(file.DirectoryName!, $"pruned-{fraction.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)}");
                 Directory.CreateDirectory(folder);
                 var modelOptions = CheckpointModels.Options(manifest, file.FullName) with { Width = null, ChannelWidths = pruning.ChannelWidths };
+                var display = new TrainingDisplay(context, parse.GetValue(batchSize));
                 using (var trainer = new Trainer(pruned, new TrainerOptions
                 {
                     Epochs = fineTuneEpochs,
@@ -94,10 +95,11 @@ internal static class PruneCommand
                         : new SchedulerOptions { Kind = SchedulerKind.Constant },
                     Normalize = manifest.Normalization is not null,
                     Normalization = manifest.Normalization,
-                    Progress = new TrainingReporter(context),
+                    Logger = display.Logger,
+                    Progress = display,
                 }.WithZooModel(manifest.ModelName!, modelOptions)))
                 {
-                    trainer.Fit(train, validationSet: null, context.CancellationToken);
+                    display.Run(fineTuneEpochs, () => trainer.Fit(train, validationSet: null, context.CancellationToken));
                     string path = Path.Combine(folder, "pruned.ckpt");
                     trainer.SaveCheckpoint(path);
                     if (fineTuneEpochs > 0)

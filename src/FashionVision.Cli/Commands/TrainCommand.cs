@@ -1,11 +1,14 @@
 using System.CommandLine;
 using System.Diagnostics;
+using System.Text.Json;
 using FashionVision.Cli.Infrastructure;
 using FashionVision.Data;
 using FashionVision.Evaluation;
 using FashionVision.Models;
 using FashionVision.Training;
 using FashionVision.Transforms;
+using FashionVision.Visualization;
+using Spectre.Console;
 using TorchSharp;
 
 namespace FashionVision.Cli.Commands;
@@ -19,6 +22,10 @@ internal static class TrainCommand
     private static readonly string[] Optimizers = ["adamw", "adam", "sgd"];
     private static readonly string[] Schedulers = ["constant", "step", "cosine", "cosine-restarts", "onecycle", "plateau"];
     private static readonly string[] Losses = ["cross-entropy", "focal"];
+    private static readonly string[] Precisions = ["float32", "bfloat16"];
+
+    /// <summary>The share of the training images a run holds out for validation unless told otherwise.</summary>
+    public const double DefaultValidationSplit = 0.1;
 
     public static Command Create(CliContext context)
     {
@@ -28,7 +35,7 @@ internal static class TrainCommand
         var width = new Option<double?>("--width") { Description = "Multiplier of the model's channel widths (e.g. 0.5 for a narrow student; default: the model's own)" };
         width.Validators.Add(result =>
         {
-            if (result.Tokens.Count > 0 && double.TryParse(result.Tokens[0].Value, System.Globalization.CultureInfo.InvariantCulture, out double value) && !(value > 0 && value <= 64))
+            if (result.GetValueOrDefault<double?>() is { } value && !(value > 0 && value <= 64))
                 result.AddError($"--width must be in (0, 64], not {value}.");
         });
         var epochs = CommonOptions.Int("--epochs", 10, "Training epochs");
@@ -67,6 +74,48 @@ internal static class TrainCommand
         var alpha = CommonOptions.Double("--distill-alpha", 0.5, "Weight α of the teacher's term, in [0, 1] (with --teacher)", 0, inclusive: true, maximum: 1);
         var maxTrain = CommonOptions.OptionalInt("--max-train-images", "Use only the first N training images (quick runs)");
         var maxTest = CommonOptions.OptionalInt("--max-test-images", "Evaluate on only the first N test images");
+        var validationSplit = CommonOptions.Double("--validation-split", DefaultValidationSplit,
+            "Fraction of the training images held out for validation (stratified by class, chosen by --seed): validation loss and accuracy every epoch, best.ckpt, --early-stopping and the plateau schedule; 0 trains on all of them (a recipe holds out none unless given)",
+            0, inclusive: true, maximum: 0.9);
+        var earlyStopping = CommonOptions.OptionalInt("--early-stopping", "Stop when the validation loss has not improved for N epochs, and keep the best epoch's weights (needs a validation split)");
+        var overfittingThreshold = CommonOptions.Double("--overfitting-threshold", OverfittingMonitor.DefaultThreshold,
+            "Warn when the validation loss exceeds the training loss by more than this");
+        var tensorboard = new Option<DirectoryInfo?>("--tensorboard")
+        {
+            Description = "Also log the run for TensorBoard into this folder (tensorboard --logdir DIR): losses, accuracies and learning rate per batch and epoch, confusion matrices, sample and mistake grids",
+        };
+        var timeBudget = new Option<string?>("--time-budget")
+        {
+            Description = "Train against the clock: the learning-rate schedule is laid over this wall-clock budget (e.g. 60s, 2m, 1h30m), counted from the start of the process with the test evaluation kept inside it, and the run ends annealed at the deadline; --epochs becomes an upper bound",
+        };
+        timeBudget.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string?>() is { } text)
+            {
+                try
+                {
+                    TimeBudget.ParseDuration(text);
+                }
+                catch (FormatException e)
+                {
+                    result.AddError($"--time-budget: {e.Message}");
+                }
+            }
+        });
+        var precision = CommonOptions.Named("--precision", "float32", "The format convolutions compute in (bfloat16: mixed precision with float32 weights, for models that support it, e.g. fast-cnn)", () => Precisions, "precision");
+        var stopAtAccuracy = new Option<double?>("--stop-at-accuracy")
+        {
+            Description = "Stop at the first epoch whose validation accuracy reaches this value, in (0, 1] (needs a validation split)",
+        };
+        stopAtAccuracy.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<double?>() is { } target && !(target > 0 && target <= 1))
+                result.AddError($"--stop-at-accuracy must be in (0, 1], got {target}.");
+        });
+        var whiten = new Option<bool>("--whiten")
+        {
+            Description = "Initialise the model's first convolution as a frozen bank of patch-whitening filters computed from the training images (the speedrun recipes' stem)",
+        };
         var recipe = new Option<string?>("--recipe", "-r")
         {
             Description = $"Train a measured recipe: its dataset, model, epochs and training options (docs/recipes.md) ({string.Join(", ", Recipes.Names)})",
@@ -77,13 +126,19 @@ internal static class TrainCommand
                 CommonOptions.RequireKnown(result, name, Recipes.Names, "recipe");
         });
         // What a recipe fixes: giving one of these with --recipe is an error rather than a silent override.
-        Option[] fixedByRecipe = [dataset, model, width, epochs, batchSize, lr, weightDecay, optimizer, scheduler, warmup, augmentation, loss, labelSmoothing, teacher, temperature, alpha];
+        Option[] fixedByRecipe = [dataset, model, width, epochs, batchSize, lr, weightDecay, optimizer, scheduler, warmup, augmentation, loss, labelSmoothing,
+            timeBudget, precision, whiten, teacher, temperature, alpha];
 
         var command = new Command("train", "Train a model, evaluate it on the test split, and write a run folder with metrics, plots and a report.")
         {
             dataset, dataDir, model, width, epochs, batchSize, lr, weightDecay, optimizer, scheduler, warmup, augmentation, loss, labelSmoothing,
-            teacher, temperature, alpha, seed, device, output, resume, maxTrain, maxTest, recipe,
+            seed, device, output, resume, maxTrain, maxTest, recipe, validationSplit, earlyStopping, overfittingThreshold, tensorboard,
+            timeBudget, precision, stopAtAccuracy, whiten, teacher, temperature, alpha,
         };
+        // What every run (recipe or not) takes from the command line besides the training options.
+        Workflow WorkflowFrom(ParseResult parse, double defaultSplit) => new(
+            parse.GetResult(validationSplit) is { Implicit: false } ? parse.GetValue(validationSplit) : defaultSplit,
+            parse.GetValue(earlyStopping), parse.GetValue(overfittingThreshold), parse.GetValue(tensorboard)?.FullName, parse.GetValue(stopAtAccuracy));
         command.SetAction(parse =>
         {
             if (parse.GetValue(recipe) is { } recipeName)
@@ -92,7 +147,7 @@ internal static class TrainCommand
                     throw new CliException($"--recipe {recipeName} fixes {clash.Name}; leave {clash.Name} out, or train without --recipe.");
                 var chosen = Recipes.Get(recipeName, parse.GetResult(seed) is { Implicit: false } ? parse.GetValue(seed) : 0);
                 return Run(context, RecipeSettings(chosen, parse.GetValue(dataDir)?.FullName, parse.GetRequiredValue(device),
-                    parse.GetRequiredValue(output).FullName, parse.GetValue(resume)?.FullName, parse.GetValue(maxTrain), parse.GetValue(maxTest)), chosen);
+                    parse.GetRequiredValue(output).FullName, parse.GetValue(resume)?.FullName, parse.GetValue(maxTrain), parse.GetValue(maxTest), WorkflowFrom(parse, 0)), chosen);
             }
             if (parse.GetValue(teacher) is null && new Option[] { temperature, alpha }.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } orphan)
                 throw new CliException($"{orphan.Name} sets up distillation; give the teacher with --teacher.");
@@ -100,7 +155,6 @@ internal static class TrainCommand
                 Dataset: parse.GetRequiredValue(dataset).ToLowerInvariant(),
                 DataDirectory: parse.GetValue(dataDir)?.FullName,
                 Model: parse.GetRequiredValue(model).ToLowerInvariant(),
-                Width: parse.GetValue(width),
                 Epochs: parse.GetValue(epochs),
                 BatchSize: parse.GetValue(batchSize),
                 LearningRate: parse.GetValue(lr),
@@ -111,30 +165,36 @@ internal static class TrainCommand
                 Augmentation: parse.GetRequiredValue(augmentation).ToLowerInvariant(),
                 Loss: parse.GetRequiredValue(loss).ToLowerInvariant(),
                 LabelSmoothing: parse.GetValue(labelSmoothing),
-                Teacher: parse.GetValue(teacher)?.FullName,
-                DistillTemperature: parse.GetValue(temperature),
-                DistillAlpha: parse.GetValue(alpha),
                 Seed: parse.GetValue(seed),
                 Device: parse.GetRequiredValue(device),
                 Output: parse.GetRequiredValue(output).FullName,
                 Resume: parse.GetValue(resume)?.FullName,
                 MaxTrainImages: parse.GetValue(maxTrain),
                 MaxTestImages: parse.GetValue(maxTest),
-                Recipe: null);
+                Recipe: null,
+                Workflow: WorkflowFrom(parse, DefaultValidationSplit))
+            {
+                TimeBudgetSeconds = parse.GetValue(timeBudget) is { } budget ? TimeBudget.ParseDuration(budget).TotalSeconds : null,
+                Precision = parse.GetRequiredValue(precision).ToLowerInvariant(),
+                WhitenStem = parse.GetValue(whiten),
+                Width = parse.GetValue(width),
+                Teacher = parse.GetValue(teacher)?.FullName,
+                DistillTemperature = parse.GetValue(temperature),
+                DistillAlpha = parse.GetValue(alpha),
+            };
             return Run(context, settings, recipe: null);
         });
         return command;
     }
 
     /// <summary>The settings a recipe amounts to, as metrics.json records them.</summary>
-    private static TrainSettings RecipeSettings(Recipe recipe, string? dataDirectory, string device, string output, string? resume, int? maxTrain, int? maxTest)
+    private static TrainSettings RecipeSettings(Recipe recipe, string? dataDirectory, string device, string output, string? resume, int? maxTrain, int? maxTest, Workflow workflow)
     {
         var o = recipe.Options;
         return new TrainSettings(
             Dataset: recipe.Dataset,
             DataDirectory: dataDirectory,
             Model: o.ModelName ?? ModelZoo.FastCnnName,
-            Width: null,
             Epochs: o.Epochs,
             BatchSize: o.BatchSize,
             LearningRate: o.Optimizer.LearningRate,
@@ -145,26 +205,32 @@ internal static class TrainCommand
             Augmentation: recipe.AugmentationPreset,
             Loss: o.Loss.Kind == LossKind.CrossEntropy ? "cross-entropy" : o.Loss.Kind.ToString().ToLowerInvariant(),
             LabelSmoothing: o.Loss.LabelSmoothing,
-            Teacher: null,
-            DistillTemperature: o.Loss.DistillationTemperature,
-            DistillAlpha: o.Loss.DistillationAlpha,
             Seed: o.Seed,
             Device: device,
             Output: output,
             Resume: resume,
             MaxTrainImages: maxTrain,
             MaxTestImages: maxTest,
-            Recipe: recipe.Name);
+            Recipe: recipe.Name,
+            Workflow: workflow)
+        {
+            TimeBudgetSeconds = recipe.Budget?.TotalSeconds,
+            Precision = o.Precision == ComputePrecision.BFloat16 ? "bfloat16" : "float32",
+            WhitenStem = recipe.Initialize is not null,
+        };
     }
 
     private static int Run(CliContext context, TrainSettings settings, Recipe? recipe)
     {
         var clock = Stopwatch.StartNew();
         var device = CommonOptions.ResolveDevice(settings.Device);
+        var workflow = settings.Workflow;
         Directory.CreateDirectory(settings.Output);
 
         var source = DatasetCatalog.Create(settings.Dataset, CommonOptions.DatasetOptions(settings.DataDirectory is null ? null : new DirectoryInfo(settings.DataDirectory)));
-        using var train = RunData.Load(source, DatasetSplit.Train, settings.MaxTrainImages);
+        var (train, validation) = RunData.HoldOut(RunData.Load(source, DatasetSplit.Train, settings.MaxTrainImages), workflow.ValidationSplit, settings.Seed);
+        using var trainOwner = train;
+        using var validationOwner = validation;
         using var test = RunData.Load(source, DatasetSplit.Test, settings.MaxTestImages);
         var (channels, height, width) = train.ImageShape;
 
@@ -176,11 +242,12 @@ internal static class TrainCommand
         using var network = ModelZoo.Create(settings.Model, modelOptions);
         using var teacher = settings.Teacher is null ? null : LoadTeacher(settings, train);
 
-        context.Output.WriteLine($"{settings.Dataset}: {train.Count:N0} training and {test.Count:N0} test images; {settings.Model}: {info.ParameterCount:N0} parameters; device {device}");
+        string validationNote = validation is null ? "" : $" ({validation.Count:N0} held out for validation)";
+        context.Output.WriteLine($"{settings.Dataset}: {train.Count:N0} training{validationNote} and {test.Count:N0} test images; {settings.Model}: {info.ParameterCount:N0} parameters; device {device}");
         if (teacher is not null)
             context.Output.WriteLine($"distilling from {teacher.Manifest.ModelName} ({settings.Teacher}) at temperature {settings.DistillTemperature}, alpha {settings.DistillAlpha}");
         // A recipe brings its own training options; otherwise they come from the command line. Either way the run's own
-        // settings (device, run folder, resume, the model's zoo identity) go on top.
+        // settings (device, run folder, resume, the model's zoo identity, the validation workflow) go on top.
         var training = recipe?.Options ?? new TrainerOptions
         {
             Epochs = settings.Epochs,
@@ -190,38 +257,110 @@ internal static class TrainCommand
             Scheduler = SchedulerFor(settings),
             Loss = LossFor(settings),
             Augmentation = settings.Augmentation == "none" ? null : AugmentationPresets.Get(settings.Augmentation, train.NumClasses, flip: settings.Dataset != "mnist"),
+            Precision = settings.Precision == "bfloat16" ? ComputePrecision.BFloat16 : ComputePrecision.Float32,
+            TimeBudget = settings.TimeBudgetSeconds is { } seconds ? new TimeBudget(TimeSpan.FromSeconds(seconds)) : null,
             // The student sees what the teacher was trained to see.
             Teacher = teacher?.Model,
             Normalization = teacher?.Manifest.Normalization,
             Normalize = teacher is null || teacher.Manifest.Normalization is not null,
         };
-        var options = (training with
+        if (training.Precision == ComputePrecision.BFloat16 && !network.SupportsBFloat16)
+            throw new CliException($"--precision bfloat16: {settings.Model} computes in float32 only (the FastCnn family supports bfloat16).", CliApp.UsageError);
+        // The budget counts from process start and keeps back the time of the test evaluation (its views included).
+        int testViews = recipe?.TestTimeViews ?? 1;
+        if (training.TimeBudget is { } timeBudget)
+            training = training with { TimeBudget = timeBudget with { StartedAt = context.StartedAt, ReserveForImages = test.Count * testViews } };
+        // A whitened stem is computed from the training images as the trainer will normalise them.
+        if (recipe?.Initialize is not null || settings.WhitenStem)
+        {
+            var normalization = training.Normalize ? training.Normalization ?? train.ComputeStatistics() : null;
+            training = training with { Normalization = normalization };
+            if (recipe?.Initialize is { } initialize)
+                initialize(network, train, normalization);
+            else
+                ConvInitialization.WhitenFirstConvolution(network, train, normalization);
+        }
+        var steps = new StepHistory();
+        var overfitting = new OverfittingMonitor(workflow.OverfittingThreshold);
+        using var tensorboard = workflow.TensorBoard is { } logDirectory ? new TensorBoardLogger(logDirectory) : null;
+        TrainerCallback[] monitors = tensorboard is null
+            ? [steps, overfitting]
+            : [steps, overfitting, tensorboard, new TensorBoardImageLogger(tensorboard, train)];
+        var display = new TrainingDisplay(context, training.BatchSize);
+        var options = training with
         {
             DropLast = train.Count > training.BatchSize,
             Device = device,
             CheckpointDirectory = settings.Output,
             ResumeFrom = settings.Resume,
-        }).WithZooModel(settings.Model, modelOptions);
+            ModelName = settings.Model,
+            ModelOptionsJson = JsonSerializer.Serialize(modelOptions with { Seed = null }, RunFiles.Json),
+            EarlyStopping = workflow.EarlyStopping is { } patience ? new EarlyStoppingOptions { Patience = patience } : training.EarlyStopping,
+            StopAtAccuracy = workflow.StopAtAccuracy ?? training.StopAtAccuracy,
+            Callbacks = [.. training.Callbacks, .. monitors],
+            Logger = display.Logger,
+            Progress = display,
+        };
+        RequireValidationWhereNeeded(options, validation);
 
-        TrainingHistory history;
-        using (var trainer = new Trainer(network, options with { Progress = new TrainingReporter(context) }))
+        using var trainer = new Trainer(network, options);
+        var history = display.Run(options.Epochs, () => trainer.Fit(train, validation, context.CancellationToken));
+        var evaluation = Evaluator.Evaluate(network, test, new EvaluatorOptions
         {
-            history = trainer.Fit(train, validationSet: null, context.CancellationToken);
-            var evaluation = Evaluator.Evaluate(network, test, new EvaluatorOptions
-            {
-                Device = device,
-                Normalization = trainer.Normalization,
-                MistakeCount = 36,
-                HorizontalFlipTta = recipe?.HorizontalFlipTta ?? false,
-            });
-            clock.Stop();
-            var files = RunFiles.Write(settings.Output, settings, info, train, test, history, evaluation, clock.Elapsed, trainer.LastCheckpointPath);
-            context.Output.WriteLine($"test accuracy {evaluation.Accuracy:P2} on {evaluation.Count:N0} images (macro F1 {evaluation.MacroAverage.F1:0.0000}) in {clock.Elapsed.TotalSeconds:0.0}s");
-            context.Output.WriteLine($"run folder: {settings.Output}");
-            foreach (var file in files)
-                context.Output.WriteLine($"  {file}");
-        }
+            Device = device,
+            Normalization = trainer.Normalization,
+            MistakeCount = 36,
+            HorizontalFlipTta = recipe?.HorizontalFlipTta ?? false,
+        });
+        clock.Stop();
+        // The checkpoint that holds the evaluated weights: best.ckpt when early stopping put the best epoch's weights back,
+        // else last.ckpt (or, for a resumed run with nothing left to train, the checkpoint it resumed from).
+        string bestPath = Path.Combine(settings.Output, "best.ckpt");
+        string lastPath = Path.Combine(settings.Output, RunFiles.LastCheckpointFile);
+        string? checkpoint = options.EarlyStopping is { RestoreBestWeights: true } && validation is not null && File.Exists(bestPath) ? bestPath
+            : File.Exists(lastPath) ? lastPath : trainer.LastCheckpointPath;
+        var run = new RunOutcome(history, steps.Steps, overfitting.Warnings, evaluation, clock.Elapsed, checkpoint, File.Exists(bestPath) ? bestPath : null);
+        var files = RunFiles.Write(settings.Output, settings, info, train, validation, test, run);
+        if (tensorboard is not null)
+            LogTestResults(tensorboard, test, evaluation);
+
+        context.Output.WriteLine($"test accuracy {evaluation.Accuracy:P2} on {evaluation.Count:N0} images (macro F1 {evaluation.MacroAverage.F1:0.0000}) in {clock.Elapsed.TotalSeconds:0.0}s");
+        if (history.BestEpoch is { } bestEpoch && history.Epochs.FirstOrDefault(e => e.Epoch == bestEpoch)?.ValidationAccuracy is { } bestAccuracy)
+            context.Output.WriteLine($"best validation epoch {bestEpoch} (accuracy {bestAccuracy:P2}){(history.StopReason is { } reason ? $"; {reason}" : "")}");
+        context.Output.WriteLine($"run folder: {settings.Output}");
+        foreach (var file in files)
+            context.Output.WriteLine($"  {file}");
+        if (tensorboard is not null)
+            context.Output.WriteLine($"tensorboard: tensorboard --logdir {tensorboard.Writer.LogDirectory}");
         return CliApp.Success;
+    }
+
+    /// <summary>The plateau schedule and early stopping watch the validation loss: without a validation set they cannot work, so say so in one line.</summary>
+    private static void RequireValidationWhereNeeded(TrainerOptions options, InMemoryDataset? validation)
+    {
+        if (validation is not null)
+            return;
+        if (options.Scheduler.Kind == SchedulerKind.ReduceOnPlateau)
+            throw new CliException("--scheduler plateau lowers the learning rate when the validation loss stops improving, so it needs validation images: use --validation-split (e.g. 0.1), not 0.", CliApp.UsageError);
+        if (options.EarlyStopping is not null)
+            throw new CliException("--early-stopping watches the validation loss, so it needs validation images: use --validation-split (e.g. 0.1), not 0.", CliApp.UsageError);
+        if (options.StopAtAccuracy is not null)
+            throw new CliException("--stop-at-accuracy watches the validation accuracy, so it needs validation images: use --validation-split (e.g. 0.1), not 0.", CliApp.UsageError);
+    }
+
+    /// <summary>The test set's results at the run's last step: accuracy, loss, the confusion matrix and the most confident mistakes.</summary>
+    private static void LogTestResults(TensorBoardLogger tensorboard, InMemoryDataset test, EvaluationResult evaluation)
+    {
+        var writer = tensorboard.Writer;
+        long step = tensorboard.LastStep;
+        writer.AddScalar("accuracy/test", evaluation.Accuracy, step);
+        if (evaluation.Loss is { } loss)
+            writer.AddScalar("loss/test", loss, step);
+        writer.AddConfusionMatrix("confusion_matrix/test", evaluation.ConfusionMatrix, evaluation.ClassNames, step,
+            TensorBoardImages.DefaultConfusionMatrixOptions with { Title = $"Test set ({evaluation.Accuracy:P2})" });
+        if (RunFiles.RenderMistakes(test, evaluation) is { } mistakes)
+            writer.AddPng("mistakes/test", mistakes, step);
+        writer.Flush();
     }
 
     private static OptimizerKind ParseOptimizer(string name) => name switch
@@ -276,7 +415,31 @@ internal static class TrainCommand
 
 /// <summary>Everything a <c>train</c> run was asked to do, as written into metrics.json.</summary>
 internal sealed record TrainSettings(
-    string Dataset, string? DataDirectory, string Model, double? Width, int Epochs, int BatchSize, double LearningRate, double WeightDecay,
-    string Optimizer, string Scheduler, int WarmupSteps, string Augmentation, string Loss, double LabelSmoothing,
-    string? Teacher, double DistillTemperature, double DistillAlpha, long Seed,
-    string Device, string Output, string? Resume, int? MaxTrainImages, int? MaxTestImages, string? Recipe);
+    string Dataset, string? DataDirectory, string Model, int Epochs, int BatchSize, double LearningRate, double WeightDecay,
+    string Optimizer, string Scheduler, int WarmupSteps, string Augmentation, string Loss, double LabelSmoothing, long Seed,
+    string Device, string Output, string? Resume, int? MaxTrainImages, int? MaxTestImages, string? Recipe, Workflow Workflow)
+{
+    /// <summary>The wall-clock budget in seconds (--time-budget or the recipe's), or null.</summary>
+    public double? TimeBudgetSeconds { get; init; }
+
+    /// <summary>The convolutions' compute format: float32 or bfloat16.</summary>
+    public string Precision { get; init; } = "float32";
+
+    /// <summary>Whether the first convolution was whitened from the training images and frozen.</summary>
+    public bool WhitenStem { get; init; }
+
+    /// <summary>The width multiplier of the model (--width), or null for the model's own.</summary>
+    public double? Width { get; init; }
+
+    /// <summary>The checkpoint the student is distilled from (--teacher), or null.</summary>
+    public string? Teacher { get; init; }
+
+    /// <summary>The distillation temperature T.</summary>
+    public double DistillTemperature { get; init; } = 4;
+
+    /// <summary>The weight α of the teacher's term.</summary>
+    public double DistillAlpha { get; init; } = 0.5;
+}
+
+/// <summary>How a run validates and reports: the held-out share, early-stopping patience, the overfitting threshold, the TensorBoard folder.</summary>
+internal sealed record Workflow(double ValidationSplit, int? EarlyStopping, double OverfittingThreshold, string? TensorBoard, double? StopAtAccuracy = null);

@@ -97,7 +97,7 @@ public sealed class Predictor : IPredictor
     /// <exception cref="CheckpointMismatchException">The weights do not fit the named model.</exception>
     public static Predictor FromCheckpoint(string path, Device? device = null)
     {
-        return FromCheckpoint(path, manifest => Checkpoint.BuildZooModel(manifest, path), device);
+        return FromCheckpoint(path, manifest => Checkpoint.CreateZooModel(manifest, path), device);
     }
 
     /// <inheritdoc />

@@ -92,6 +92,9 @@ public sealed class FastCnn : ImageClassifier, IChannelPrunable
     public ImageClassifier WithChannelWidths(IReadOnlyList<int> channelWidths) =>
         new FastCnn(InputChannels, NumClasses, dropRate: DropRate, channelWidths: channelWidths);
 
+    /// <inheritdoc />
+    public override bool SupportsBFloat16 => true;
+
     internal Sequential Stem => stem;
     internal Sequential Widen1 => widen1;
     internal Sequential Residual1 => res1;
@@ -103,10 +106,11 @@ public sealed class FastCnn : ImageClassifier, IChannelPrunable
     public override Tensor ForwardFeatures(Tensor input)
     {
         using var scope = NewDisposeScope();
-        var x = widen1.call(stem.call(input));
-        x = x.add(res1.call(x));
-        x = widen2.call(x);
-        x = x.add(res2.call(x));
+        var p = Precision;
+        var x = MixedPrecision.Run(widen1, MixedPrecision.Run(stem, input, p), p);
+        x = x.add(MixedPrecision.Run(res1, x, p));
+        x = MixedPrecision.Run(widen2, x, p);
+        x = x.add(MixedPrecision.Run(res2, x, p));
         return scope.MoveToOuter(x);
     }
 
@@ -114,7 +118,7 @@ public sealed class FastCnn : ImageClassifier, IChannelPrunable
     public override Tensor ForwardHead(Tensor features)
     {
         using var scope = NewDisposeScope();
-        var pooled = cat(new[] { features.mean(new long[] { 2, 3 }), features.amax(new long[] { 2, 3 }) }, 1);
+        var pooled = MixedPrecision.ToFloat32(cat(new[] { features.mean(new long[] { 2, 3 }), features.amax(new long[] { 2, 3 }) }, 1));
         return scope.MoveToOuter(head.call(dropout.call(pooled)));
     }
 

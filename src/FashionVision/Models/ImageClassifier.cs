@@ -34,6 +34,27 @@ public abstract class ImageClassifier : nn.Module<Tensor, Tensor>
     /// <summary>The number of classes the head predicts.</summary>
     public int NumClasses { get; protected set; }
 
+    /// <summary>Whether the model can compute its convolutions in <see cref="ComputePrecision.BFloat16"/>.</summary>
+    public virtual bool SupportsBFloat16 => false;
+
+    /// <summary>
+    /// The format the convolutions compute in (default <see cref="ComputePrecision.Float32"/>); parameters stay float32 and
+    /// the logits are float32 either way. <see cref="Training.TrainerOptions.Precision"/> sets it for a training run.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The model does not support bfloat16 (<see cref="SupportsBFloat16"/>).</exception>
+    public ComputePrecision Precision
+    {
+        get => _precision;
+        set
+        {
+            if (value == ComputePrecision.BFloat16 && !SupportsBFloat16)
+                throw new NotSupportedException($"{GetType().Name} computes in float32 only; models that support bfloat16 have SupportsBFloat16 = true.");
+            _precision = value;
+        }
+    }
+
+    private ComputePrecision _precision = ComputePrecision.Float32;
+
     /// <summary>Runs the feature extractor: input N×C×H×W to the last feature map N×F×h×w.</summary>
     public abstract Tensor ForwardFeatures(Tensor input);
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using FashionVision.Data;
+using FashionVision.Models;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using TorchSharp;
@@ -34,6 +35,8 @@ public sealed class Trainer : IDisposable
     private string? _stopReason;
     private int _completedEpochs;
     private Stopwatch _clock = new();
+    private BudgetClock? _budget;
+    private long _scheduleSpan;
 
     /// <summary>Creates a trainer for <paramref name="model"/>; nothing runs until <see cref="Fit"/>.</summary>
     public Trainer(nn.Module<Tensor, Tensor> model, TrainerOptions? options = null)
@@ -123,6 +126,19 @@ public sealed class Trainer : IDisposable
         _generator = new torch.Generator((ulong)Options.Seed);
 
         Model.to(Device);
+        var previousPrecision = SetPrecision(Options.Precision);
+        try
+        {
+            return FitWithPrecision(trainSet, validationSet, cancellationToken);
+        }
+        finally
+        {
+            SetPrecision(previousPrecision);
+        }
+    }
+
+    private TrainingHistory FitWithPrecision(InMemoryDataset trainSet, InMemoryDataset? validationSet, CancellationToken cancellationToken)
+    {
         CheckModelOutput(trainSet);
         Normalization = Options.Normalize ? Options.Normalization ?? trainSet.ComputeStatistics() : null;
 
@@ -150,6 +166,8 @@ public sealed class Trainer : IDisposable
         long scheduleLength = Options.Scheduler.Interval == SchedulerInterval.Batch ? (long)stepsPerEpoch * Options.Epochs : Options.Epochs;
         Scheduler = SchedulerFactory.Create(Options.Scheduler, scheduleLength);
         Scheduler.Attach(Optimizer);
+        _scheduleSpan = Options.Scheduler.TotalSteps is { } fixedLength ? fixedLength + Options.Scheduler.WarmupSteps : Math.Max(1, scheduleLength);
+        _budget = Options.TimeBudget is { } budget ? new BudgetClock(budget, Options.TimeProvider) : null;
         Loss = Options.CustomLoss ?? LossFactory.Create(Options.Loss);
         BuildCallbacks();
 
@@ -166,7 +184,20 @@ public sealed class Trainer : IDisposable
             for (int epoch = _completedEpochs + 1; epoch <= Options.Epochs; epoch++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
+                if (_budget is { IsSpent: true })
+                {
+                    History.StoppedEarly = epoch <= Options.Epochs;
+                    History.StopReason = "the time budget is spent";
+                    break;
+                }
                 RunEpoch(epoch, trainLoader, validationLoader, cancellationToken);
+                if (_budget is { IsSpent: true } && epoch < Options.Epochs)
+                {
+                    History.StoppedEarly = true;
+                    History.StopReason = $"the time budget of {Options.TimeBudget!.Total.TotalSeconds:0.#} s is spent";
+                    Logger.LogInformation("Stopping after epoch {Epoch}: {Reason}.", epoch, History.StopReason);
+                    break;
+                }
                 if (_stopReason is not null && epoch < Options.Epochs)
                 {
                     History.StoppedEarly = true;
@@ -215,6 +246,8 @@ public sealed class Trainer : IDisposable
         using var correct = zeros(1, ScalarType.Int64, Device);
         foreach (var batch in trainLoader.GetBatches(epoch - 1, cancellationToken))
         {
+            if (_budget is { IsSpent: true })
+                break;
             batchIndex++;
             foreach (var c in _callbacks)
                 c.OnBatchStart(this, epoch, batchIndex);
@@ -236,9 +269,12 @@ public sealed class Trainer : IDisposable
         double trainAccuracy = seen == 0 ? double.NaN : correct.item<long>() / (double)seen;
 
         ValidationResult? validation = null;
-        if (validationLoader is not null && (epoch % Options.ValidationInterval == 0 || epoch == Options.Epochs))
+        bool lastEpoch = epoch == Options.Epochs || _budget is { IsSpent: true };
+        if (validationLoader is not null && (epoch % Options.ValidationInterval == 0 || lastEpoch))
         {
             validation = Validate(validationLoader, epoch);
+            if (Options.StopAtAccuracy is { } target && validation.Accuracy >= target)
+                RequestStop($"the validation accuracy {validation.Accuracy:P2} reached the target {target:P2}");
             Scheduler!.ReportMetric(validation.Loss);
             double monitored = Options.Monitor == MonitorMetric.ValidationLoss ? validation.Loss : validation.Accuracy;
             bool better = History.BestMetric is not { } best || (Options.Monitor == MonitorMetric.ValidationLoss ? monitored < best : monitored > best);
@@ -271,7 +307,7 @@ public sealed class Trainer : IDisposable
         Tensor images = batch.Images, targets = batch.Labels;
         if (Options.Augmentation is { } augmentation)
             (images, targets) = augmentation.Apply(images, targets, _generator!);
-        var logits = Model.forward(images);
+        var logits = AsFloat32(Model.forward(images));
         Tensor loss = Loss is DistillationLoss distillation
             ? distillation.Forward(logits, targets, TeacherLogits(images))
             : Loss.Forward(logits, targets);
@@ -302,6 +338,12 @@ public sealed class Trainer : IDisposable
             GlobalStep++;
             if (Options.Scheduler.Interval == SchedulerInterval.Batch)
                 Scheduler!.Step();
+            if (_budget is { } budget)
+            {
+                // The schedule's position follows the time used when that is ahead of the step count.
+                double fraction = budget.Update(GlobalStep * Options.BatchSize * Options.AccumulationSteps);
+                Scheduler!.AdvanceTo((long)Math.Floor(fraction * _scheduleSpan));
+            }
             foreach (var c in _callbacks)
                 c.OnAfterOptimizerStep(this);
         }
@@ -331,15 +373,19 @@ public sealed class Trainer : IDisposable
             using var noGrad = no_grad();
             using var lossSum = zeros(1, ScalarType.Float64, Device);
             using var correct = zeros(1, ScalarType.Int64, Device);
+            int classes = ClassNames.Count;
+            using var confusion = zeros(classes * classes, ScalarType.Int64, Device);
             foreach (var batch in loader.GetBatches(0))
             {
                 using var scope = NewDisposeScope();
-                var logits = Model.forward(batch.Images);
+                var logits = AsFloat32(Model.forward(batch.Images));
+                var predicted = logits.argmax(1);
                 lossSum.add_(nn.functional.cross_entropy(logits, batch.Labels, reduction: nn.Reduction.Sum).to_type(ScalarType.Float64));
-                correct.add_(logits.argmax(1).eq(batch.Labels).sum());
+                correct.add_(predicted.eq(batch.Labels).sum());
+                confusion.add_(batch.Labels.mul(classes).add(predicted).bincount(null, classes * classes));
             }
             double n = loader.Count;
-            return new ValidationResult(epoch, lossSum.item<double>() / n, correct.item<long>() / n);
+            return new ValidationResult(epoch, lossSum.item<double>() / n, correct.item<long>() / n) { ConfusionMatrix = ToMatrix(confusion, classes) };
         }
         finally
         {
@@ -349,7 +395,34 @@ public sealed class Trainer : IDisposable
         }
     }
 
+    private static long[,] ToMatrix(Tensor counts, int classes)
+    {
+        using var scope = NewDisposeScope();
+        var flat = counts.cpu().data<long>().ToArray();
+        var matrix = new long[classes, classes];
+        Buffer.BlockCopy(flat, 0, matrix, 0, flat.Length * sizeof(long));
+        return matrix;
+    }
+
     private double CurrentLearningRate() => Optimizer!.ParamGroups.First().LearningRate;
+
+    private static Tensor AsFloat32(Tensor logits) => logits.dtype == ScalarType.Float32 ? logits : logits.to_type(ScalarType.Float32);
+
+    /// <summary>Sets the model's compute precision and returns the one it had (float32 for models that are not <see cref="ImageClassifier"/>s).</summary>
+    private ComputePrecision SetPrecision(ComputePrecision precision)
+    {
+        if (Model is ImageClassifier classifier)
+        {
+            var previous = classifier.Precision;
+            if (precision == ComputePrecision.BFloat16 && !classifier.SupportsBFloat16)
+                throw new ArgumentException($"TrainerOptions.Precision is BFloat16 but {Model.GetType().Name} computes in float32 only.", nameof(TrainerOptions.Precision));
+            classifier.Precision = precision;
+            return previous;
+        }
+        if (precision != ComputePrecision.Float32)
+            throw new ArgumentException($"TrainerOptions.Precision is {precision} but the model is not an ImageClassifier that supports it.", nameof(TrainerOptions.Precision));
+        return ComputePrecision.Float32;
+    }
 
     /// <summary>The weights used for inference: the EMA weights when EMA is on, the model's otherwise (views, not copies).</summary>
     internal IEnumerable<KeyValuePair<string, Tensor>> InferenceWeights() =>
@@ -418,6 +491,8 @@ public sealed class Trainer : IDisposable
                 throw new ArgumentException("TrainerOptions.EarlyStopping needs a validation set.", nameof(TrainerOptions.EarlyStopping));
             if (Options.Scheduler.Kind == SchedulerKind.ReduceOnPlateau)
                 throw new ArgumentException("TrainerOptions.Scheduler ReduceOnPlateau needs a validation set.", "Scheduler.Kind");
+            if (Options.StopAtAccuracy is not null)
+                throw new ArgumentException("TrainerOptions.StopAtAccuracy needs a validation set.", nameof(TrainerOptions.StopAtAccuracy));
         }
     }
 
@@ -494,6 +569,7 @@ public sealed class Trainer : IDisposable
             OptimizerType = Optimizer.GetType().Name,
             Scheduler = Scheduler.Describe(),
             SchedulerState = new Dictionary<string, double>(Scheduler.GetState()),
+            TimeBudgetState = _budget is null ? null : new Dictionary<string, double>(_budget.GetState()),
             HasAveragedWeights = Ema is not null,
             BestEpoch = History.BestEpoch,
             BestMetric = History.BestMetric,
@@ -524,6 +600,9 @@ public sealed class Trainer : IDisposable
         Options.Monitor,
         Options.ValidationInterval,
         Options.Normalize,
+        Precision = Options.Precision.ToString(),
+        TimeBudgetSeconds = Options.TimeBudget?.Total.TotalSeconds,
+        Options.StopAtAccuracy,
         Teacher = Options.Teacher?.GetType().Name,
     };
 
@@ -541,6 +620,8 @@ public sealed class Trainer : IDisposable
         OptimizerState.Load(Optimizer!, checkpoint.Entries[Checkpoint.OptimizerEntry], path);
         if (manifest.SchedulerState is { } schedulerState)
             Scheduler!.LoadState(schedulerState);
+        if (_budget is not null)
+            _budget.Restore(manifest.TimeBudgetState ?? new Dictionary<string, double>(), path);
         var rng = checkpoint.ReadTensors(Checkpoint.RngEntry);
         try
         {

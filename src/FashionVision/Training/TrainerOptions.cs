@@ -1,4 +1,5 @@
 using FashionVision.Data;
+using FashionVision.Models;
 using FashionVision.Transforms;
 using Microsoft.Extensions.Logging;
 using TorchSharp;
@@ -37,7 +38,7 @@ public sealed record EarlyStoppingOptions
 /// </summary>
 public sealed record TrainerOptions
 {
-    /// <summary>Epochs to train (default 10; 0 only validates and evaluates).</summary>
+    /// <summary>Epochs to train (default 10; 0 only validates and evaluates). With a <see cref="TimeBudget"/> it is an upper bound.</summary>
     public int Epochs { get; init; } = 10;
 
     /// <summary>Images per batch (default 128).</summary>
@@ -51,6 +52,23 @@ public sealed record TrainerOptions
 
     /// <summary>The device to train on (default CPU). The model is moved there when <see cref="Trainer.Fit"/> starts.</summary>
     public Device? Device { get; init; }
+
+    /// <summary>
+    /// The format the model's convolutions compute in during training and validation (default float32). Under
+    /// <see cref="ComputePrecision.BFloat16"/> weights, gradients, optimizer state and BatchNorm statistics stay float32
+    /// (autocast-style mixed precision); the model must support it (<see cref="ImageClassifier.SupportsBFloat16"/>). The
+    /// model is back in its previous precision when <see cref="Trainer.Fit"/> returns.
+    /// </summary>
+    public ComputePrecision Precision { get; init; } = ComputePrecision.Float32;
+
+    /// <summary>A wall-clock budget: the schedule is laid over the time and the run ends, annealed, at the deadline (null = none). See <see cref="Training.TimeBudget"/>.</summary>
+    public TimeBudget? TimeBudget { get; init; }
+
+    /// <summary>Stop after the first validation whose accuracy reaches this value, in (0, 1] (null = off); needs a validation set.</summary>
+    public double? StopAtAccuracy { get; init; }
+
+    /// <summary>The clock that <see cref="TimeBudget"/> and epoch timings read (default the system clock; tests pass a fake one).</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
     /// <summary>The optimizer.</summary>
     public OptimizerOptions Optimizer { get; init; } = new();
@@ -153,6 +171,14 @@ public sealed record TrainerOptions
             throw new ArgumentOutOfRangeException(nameof(EarlyStopping), "TrainerOptions.EarlyStopping needs Patience ≥ 0 and MinDelta ≥ 0.");
         if (Callbacks is null)
             throw new ArgumentNullException(nameof(Callbacks));
+        if (!Enum.IsDefined(Precision))
+            throw new ArgumentOutOfRangeException(nameof(Precision), Precision, "TrainerOptions.Precision is not a known precision.");
+        if (StopAtAccuracy is { } target && !(target > 0 && target <= 1))
+            throw new ArgumentOutOfRangeException(nameof(StopAtAccuracy), target, "TrainerOptions.StopAtAccuracy must be in (0, 1].");
+        if (TimeProvider is null)
+            throw new ArgumentNullException(nameof(TimeProvider));
+        if (TimeBudget is { } budget)
+            Nested(nameof(TimeBudget), budget.Validate);
         Nested(nameof(Optimizer), () => (Optimizer ?? throw new ArgumentNullException(nameof(Optimizer))).Validate());
         Nested(nameof(Scheduler), () => SchedulerFactory.Create(Scheduler ?? throw new ArgumentNullException(nameof(Scheduler)), 100));
         Nested(nameof(Loss), () => LossFactory.Create(Loss ?? throw new ArgumentNullException(nameof(Loss))));

@@ -53,6 +53,9 @@ public sealed record CheckpointManifest
     /// <summary>The schedule's state.</summary>
     public Dictionary<string, double>? SchedulerState { get; init; }
 
+    /// <summary>The state of the run's <see cref="TimeBudget"/> (window and time used), or null for a run without one.</summary>
+    public Dictionary<string, double>? TimeBudgetState { get; init; }
+
     /// <summary>True when an averaged (EMA) copy of the weights is stored; predictors use it.</summary>
     public bool HasAveragedWeights { get; init; }
 
@@ -220,6 +223,45 @@ public sealed class Checkpoint
     public bool HasOptimizerState => Entries.ContainsKey(OptimizerEntry);
 
     /// <summary>
+    /// Rebuilds the <see cref="Models.ModelZoo"/> model this checkpoint was trained as (its manifest's
+    /// <see cref="CheckpointManifest.ModelName"/> and model options, set through <see cref="TrainerOptions.WithZooModel"/>, a
+    /// recipe or the CLI), loads the weights (the averaged ones when present and <paramref name="preferAveraged"/>) and puts it
+    /// in eval mode. The caller owns the model.
+    /// </summary>
+    /// <exception cref="CheckpointFormatException">The manifest names no zoo model, or one the zoo does not know.</exception>
+    /// <exception cref="CheckpointMismatchException">The weights do not fit the named model.</exception>
+    public Models.ImageClassifier CreateZooModel(bool preferAveraged = true)
+    {
+        var model = CreateZooModel(Manifest, Path ?? "(memory)");
+        try
+        {
+            LoadWeightsInto(model, preferAveraged);
+            model.eval();
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Builds the untrained zoo model a manifest describes: its name and the options it records
+    /// (<see cref="CheckpointManifest.ZooModelOptions"/>: width, attention, pruned channel widths), input channels and class count.
+    /// </summary>
+    internal static Models.ImageClassifier CreateZooModel(CheckpointManifest manifest, string path)
+    {
+        if (string.IsNullOrEmpty(manifest.ModelName) || !Models.ModelZoo.Contains(manifest.ModelName))
+            throw new CheckpointFormatException(path, manifest.ModelName is null
+                ? "it does not name a zoo model (TrainerOptions.ModelName); use the overload that takes a model factory."
+                : $"it names the model '{manifest.ModelName}', which the zoo does not know (known: {string.Join(", ", Models.ModelZoo.Names)}).");
+        if (manifest.InputShape.Length != 3 || manifest.ClassNames.Count == 0)
+            throw new CheckpointFormatException(path, "its manifest lacks the input shape or the class names.");
+        return Models.ModelZoo.Create(manifest.ModelName, manifest.ZooModelOptions()!);
+    }
+
+    /// <summary>
     /// Copies the weights into <paramref name="model"/> (which must be the same architecture with the same class count).
     /// </summary>
     /// <param name="model">The model.</param>
@@ -245,38 +287,6 @@ public sealed class Checkpoint
             foreach (var t in tensors.Values)
                 t.Dispose();
         }
-    }
-
-    /// <summary>
-    /// Builds the zoo model the manifest names with the options it records (<see cref="CheckpointManifest.ZooModelOptions"/>,
-    /// pruned widths included) and copies the weights in; the model is on the CPU in eval mode.
-    /// </summary>
-    /// <param name="preferAveraged">Use the EMA weights when the checkpoint has them.</param>
-    /// <exception cref="CheckpointFormatException">The manifest names no model of the zoo.</exception>
-    /// <exception cref="CheckpointMismatchException">The weights do not fit the named model.</exception>
-    public Models.ImageClassifier CreateZooModel(bool preferAveraged = true)
-    {
-        var model = BuildZooModel(Manifest, Path ?? "(memory)");
-        try
-        {
-            LoadWeightsInto(model, preferAveraged);
-            model.eval();
-            return model;
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
-    }
-
-    /// <summary>A freshly initialised instance of the zoo model <paramref name="manifest"/> names, with its recorded options.</summary>
-    internal static Models.ImageClassifier BuildZooModel(CheckpointManifest manifest, string path)
-    {
-        var options = manifest.ZooModelOptions() ?? throw new CheckpointFormatException(path, manifest.ModelName is null
-            ? "it does not name a zoo model (TrainerOptions.ModelName); build the model yourself and load the weights with LoadWeightsInto."
-            : $"it names the model '{manifest.ModelName}', which the zoo does not know (known: {string.Join(", ", Models.ModelZoo.Names)}).");
-        return Models.ModelZoo.Create(manifest.ModelName!, options);
     }
 
     internal Dictionary<string, Tensor> ReadTensors(string entry)
