@@ -3,6 +3,7 @@ using FashionVision.Cli.Infrastructure;
 using FashionVision.Data;
 using FashionVision.Imaging;
 using FashionVision.Inference;
+using FashionVision.Models;
 using FashionVision.Onnx;
 using FashionVision.Training;
 using FashionVision.Visualization;

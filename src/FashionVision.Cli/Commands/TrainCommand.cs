@@ -33,6 +33,12 @@ internal static class TrainCommand
         var dataset = CommonOptions.Dataset();
         var dataDir = CommonOptions.DataDirectory();
         var model = CommonOptions.Named("--model", "small-cnn", "The architecture", () => ModelZoo.Names, "model", "-m");
+        var width = new Option<double?>("--width") { Description = "Multiplier of the model's channel widths (e.g. 0.5 for a narrow student; default: the model's own)" };
+        width.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<double?>() is { } value && !(value > 0 && value <= 64))
+                result.AddError($"--width must be in (0, 64], not {value}.");
+        });
         var epochs = CommonOptions.Int("--epochs", 10, "Training epochs");
         var batchSize = CommonOptions.Int("--batch-size", 128, "Images per mini-batch");
         var lr = CommonOptions.Double("--lr", 1e-3, "Peak learning rate");
@@ -70,6 +76,17 @@ internal static class TrainCommand
             Description = "With --resume: continue even if the options differ from the checkpoint's run (the run then differs from an uninterrupted one)",
         };
         var threads = CommonOptions.OptionalInt("--threads", "Intra-op threads while training (default: torch's; with --resume: the checkpoint's); part of what makes a seed reproducible");
+        var teacher = new Option<FileInfo?>("--teacher")
+        {
+            Description = "Distil from this checkpoint (trained on the same dataset): the loss becomes α·T²·KL(teacher ‖ student) + (1 − α)·cross-entropy, and the student uses the teacher's input normalisation",
+        };
+        teacher.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<FileInfo?>() is { Exists: false } file)
+                result.AddError($"--teacher: no such checkpoint '{file.FullName}'.");
+        });
+        var temperature = CommonOptions.Double("--distill-temperature", 4, "Distillation temperature T (with --teacher)");
+        var alpha = CommonOptions.Double("--distill-alpha", 0.5, "Weight α of the teacher's term, in [0, 1] (with --teacher)", 0, inclusive: true, maximum: 1);
         var maxTrain = CommonOptions.OptionalInt("--max-train-images", "Use only the first N training images (quick runs)");
         var maxTest = CommonOptions.OptionalInt("--max-test-images", "Evaluate on only the first N test images");
         var validationSplit = CommonOptions.Double("--validation-split", DefaultValidationSplit,
@@ -136,13 +153,14 @@ internal static class TrainCommand
         Option[] ownDataOptions = [imageSize, channels, style, classes, skipBadFiles, testSplit];
 
         // What a recipe fixes: giving one of these with --recipe is an error rather than a silent override.
-        Option[] fixedByRecipe = [dataset, model, epochs, batchSize, lr, weightDecay, optimizer, scheduler, warmup, augmentation, loss, labelSmoothing, timeBudget, precision, whiten, inputSize, weights];
+        Option[] fixedByRecipe = [dataset, model, width, epochs, batchSize, lr, weightDecay, optimizer, scheduler, warmup, augmentation, loss, labelSmoothing,
+            timeBudget, precision, whiten, inputSize, weights, teacher, temperature, alpha];
 
         var command = new Command("train", "Train a model, evaluate it on the test split, and write a run folder with metrics, plots and a report.")
         {
-            dataset, dataDir, model, epochs, batchSize, lr, weightDecay, optimizer, scheduler, warmup, augmentation, loss, labelSmoothing,
+            dataset, dataDir, model, width, epochs, batchSize, lr, weightDecay, optimizer, scheduler, warmup, augmentation, loss, labelSmoothing,
             seed, device, output, resume, allowChanged, threads, maxTrain, maxTest, recipe, validationSplit, earlyStopping, overfittingThreshold, tensorboard,
-            timeBudget, precision, stopAtAccuracy, whiten, inputSize, weights, classWeights, targeted,
+            timeBudget, precision, stopAtAccuracy, whiten, inputSize, weights, classWeights, targeted, teacher, temperature, alpha,
             data, csv, testCsv, imageSize, channels, style, classes, skipBadFiles, testSplit,
         };
         // What every run (recipe or not) takes from the command line besides the training options.
@@ -166,6 +184,8 @@ internal static class TrainCommand
                     parse.GetValue(maxTrain), parse.GetValue(maxTest), WorkflowFrom(parse, 0))
                     with { ClassWeights = parse.GetValue(classWeights), TargetedAugmentation = parse.GetValue(targeted) }, chosen);
             }
+            if (parse.GetValue(teacher) is null && new Option[] { temperature, alpha }.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } orphan)
+                throw new CliException($"{orphan.Name} sets up distillation; give the teacher with --teacher.");
             var settings = new TrainSettings(
                 Dataset: ownData is null ? parse.GetRequiredValue(dataset).ToLowerInvariant() : OwnDataName(ownData),
                 DataDirectory: parse.GetValue(dataDir)?.FullName,
@@ -199,6 +219,10 @@ internal static class TrainCommand
                 ClassWeights = parse.GetValue(classWeights),
                 TargetedAugmentation = parse.GetValue(targeted),
                 UserData = ownData,
+                Width = parse.GetValue(width),
+                Teacher = parse.GetValue(teacher)?.FullName,
+                DistillTemperature = parse.GetValue(temperature),
+                DistillAlpha = parse.GetValue(alpha),
             };
             return Run(context, settings, recipe: null);
         });
@@ -312,9 +336,11 @@ internal static class TrainCommand
         var preprocessing = settings.InputSize is int size
             ? (registration.Preprocessing ?? new InputPreprocessing()) with { Size = size }
             : sizeFits ? null : registration.Preprocessing;
-        var modelOptions = ModelZoo.DefaultOptions(settings.Model) with
+        var defaults = ModelZoo.DefaultOptions(settings.Model);
+        var modelOptions = defaults with
         {
             InputChannels = channels,
+            Width = settings.Width ?? defaults.Width,
             NumClasses = train.NumClasses,
             Seed = settings.Seed,
             Preprocessing = preprocessing,
@@ -325,11 +351,14 @@ internal static class TrainCommand
         using var network = ModelZoo.Create(settings.Model, modelOptions);
         if (settings.Weights is { } weightsFile)
             LoadTorchvisionWeights(context, network, settings.Model, weightsFile);
+        using var teacher = settings.Teacher is null ? null : LoadTeacher(settings, train);
 
         string validationNote = validation is null ? "" : $" ({validation.Count:N0} held out for validation)";
         context.Output.WriteLine($"{settings.Dataset}: {train.Count:N0} training{validationNote} and {test.Count:N0} test images; {settings.Model}: {info.ParameterCount:N0} parameters; device {device}");
         if (preprocessing is not null)
             context.Output.WriteLine($"input preprocessing inside the model: {preprocessing}");
+        if (teacher is not null)
+            context.Output.WriteLine($"distilling from {teacher.Manifest.ModelName} ({settings.Teacher}) at temperature {settings.DistillTemperature}, alpha {settings.DistillAlpha}");
         // A recipe brings its own training options; otherwise they come from the command line. Either way the run's own
         // settings (device, run folder, resume, the model's zoo identity, the validation workflow) go on top.
         var training = recipe?.Options ?? new TrainerOptions
@@ -343,6 +372,10 @@ internal static class TrainCommand
             Augmentation = settings.Augmentation == "none" ? null : AugmentationPresets.Get(settings.Augmentation, train.NumClasses, flip: settings.Dataset != "mnist"),
             Precision = settings.Precision == "bfloat16" ? ComputePrecision.BFloat16 : ComputePrecision.Float32,
             TimeBudget = settings.TimeBudgetSeconds is { } seconds ? new TimeBudget(TimeSpan.FromSeconds(seconds)) : null,
+            // The student sees what the teacher was trained to see.
+            Teacher = teacher?.Model,
+            Normalization = teacher?.Manifest.Normalization,
+            Normalize = teacher is null || teacher.Manifest.Normalization is not null,
         };
         if (training.Precision == ComputePrecision.BFloat16 && !network.SupportsBFloat16)
             throw new CliException($"--precision bfloat16: {settings.Model} computes in float32 only (the FastCnn family supports bfloat16).", CliApp.UsageError);
@@ -497,11 +530,37 @@ internal static class TrainCommand
         _ => new SchedulerOptions { Kind = SchedulerKind.OneCycle, WarmupSteps = settings.WarmupSteps, Interval = SchedulerInterval.Batch },
     };
 
-    private static LossOptions LossFor(TrainSettings settings) => settings.Loss switch
+    private static LossOptions LossFor(TrainSettings settings) => settings switch
     {
-        "focal" => new LossOptions { Kind = LossKind.Focal, LabelSmoothing = settings.LabelSmoothing },
+        { Teacher: not null } => new LossOptions
+        {
+            Kind = LossKind.Distillation, LabelSmoothing = settings.LabelSmoothing,
+            DistillationTemperature = settings.DistillTemperature, DistillationAlpha = settings.DistillAlpha,
+        },
+        { Loss: "focal" } => new LossOptions { Kind = LossKind.Focal, LabelSmoothing = settings.LabelSmoothing },
         _ => new LossOptions { Kind = LossKind.CrossEntropy, LabelSmoothing = settings.LabelSmoothing },
     };
+
+    /// <summary>The teacher of a distillation run, checked against the training set.</summary>
+    private static Teacher LoadTeacher(TrainSettings settings, InMemoryDataset train)
+    {
+        if (settings.Loss != "cross-entropy")
+            throw new CliException($"--teacher distils with cross-entropy for the true labels; leave out --loss {settings.Loss}.");
+        var file = new FileInfo(settings.Teacher!);
+        var (model, manifest) = CheckpointModels.Load(file);
+        var shape = new[] { train.ImageShape.Channels, train.ImageShape.Height, train.ImageShape.Width };
+        if (!manifest.ClassNames.SequenceEqual(train.ClassNames) || (manifest.InputShape.Length == 3 && !manifest.InputShape.SequenceEqual(shape)))
+        {
+            model.Dispose();
+            throw new CliException($"teacher {file.Name} was trained on other classes or image sizes than {settings.Dataset} has.");
+        }
+        return new Teacher(model, manifest);
+    }
+
+    private sealed record Teacher(ImageClassifier Model, CheckpointManifest Manifest) : IDisposable
+    {
+        public void Dispose() => Model.Dispose();
+    }
 }
 
 /// <summary>Everything a <c>train</c> run was asked to do, as written into metrics.json.</summary>
@@ -532,6 +591,18 @@ internal sealed record TrainSettings(
     public string? TargetedAugmentation { get; init; }
     /// <summary>The user's own data (--data or --csv), or null for a named dataset.</summary>
     public UserDataSettings? UserData { get; init; }
+
+    /// <summary>The width multiplier of the model (--width), or null for the model's own.</summary>
+    public double? Width { get; init; }
+
+    /// <summary>The checkpoint the student is distilled from (--teacher), or null.</summary>
+    public string? Teacher { get; init; }
+
+    /// <summary>The distillation temperature T.</summary>
+    public double DistillTemperature { get; init; } = 4;
+
+    /// <summary>The weight α of the teacher's term.</summary>
+    public double DistillAlpha { get; init; } = 0.5;
 }
 
 /// <summary>How a run validates and reports: the held-out share, early-stopping patience, the overfitting threshold, the TensorBoard folder.</summary>

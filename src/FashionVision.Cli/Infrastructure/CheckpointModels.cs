@@ -14,12 +14,18 @@ internal static class CheckpointModels
         ? (channels, height, width)
         : throw new CliException($"the checkpoint of {manifest.ModelName} records no input shape; was it written by `fashionvision train`?", CliApp.Failure);
 
+    /// <summary>The zoo options the checkpoint's model was built with.</summary>
+    public static ModelOptions Options(CheckpointManifest manifest, string path) =>
+        manifest.ZooModelOptions() ?? throw new CliException(
+            $"checkpoint {path} names no model of the zoo ('{manifest.ModelName}'); was it written by `fashionvision train`?", CliApp.UsageError);
+
     /// <summary>Loads the checkpoint and a model with its weights (the averaged weights when it has them), in eval mode.</summary>
     public static (ImageClassifier Model, CheckpointManifest Manifest) Load(FileInfo file)
     {
         if (!file.Exists)
             throw new CliException($"no such checkpoint: {file.FullName}");
         var checkpoint = Checkpoint.Load(file.FullName);
+        Options(checkpoint.Manifest, file.FullName);
         return (checkpoint.CreateZooModel(), checkpoint.Manifest);
     }
 
