@@ -1,4 +1,3 @@
-using System.Text.Json;
 using FashionVision.Models;
 using FashionVision.Training;
 
@@ -12,7 +11,7 @@ internal static class CheckpointModels
         if (string.IsNullOrEmpty(manifest.ModelName) || !ModelZoo.Contains(manifest.ModelName))
             throw new CliException($"checkpoint {path} names no model of the zoo ('{manifest.ModelName}'); was it written by `fashionvision train`?", CliApp.UsageError);
         var options = manifest.ModelOptionsJson is { Length: > 0 } json
-            ? JsonSerializer.Deserialize<ModelOptions>(json, RunFiles.Json) ?? ModelZoo.DefaultOptions(manifest.ModelName)
+            ? ModelOptions.FromJson(json)
             : ModelZoo.DefaultOptions(manifest.ModelName) with { NumClasses = manifest.ClassNames.Count };
         return ModelZoo.Create(manifest.ModelName, options with { Seed = null });
     }

@@ -104,7 +104,7 @@ public sealed class Predictor : IPredictor
                     ? "it does not name a zoo model (TrainerOptions.ModelName); use the overload that takes a model factory."
                     : $"it names the model '{manifest.ModelName}', which the zoo does not know (known: {string.Join(", ", Models.ModelZoo.Names)}).");
             var options = manifest.ModelOptionsJson is { Length: > 0 } json
-                ? System.Text.Json.JsonSerializer.Deserialize<Models.ModelOptions>(json, Checkpoint.CompactJson) ?? new Models.ModelOptions()
+                ? Models.ModelOptions.FromJson(json)
                 : Models.ModelZoo.DefaultOptions(manifest.ModelName);
             return Models.ModelZoo.Create(manifest.ModelName, options with
             {

@@ -68,19 +68,19 @@ public sealed class FastCnn : ImageClassifier
     public override Tensor ForwardFeatures(Tensor input)
     {
         using var scope = NewDisposeScope();
-        var x = widen1.forward(stem.forward(input));
-        x = x.add(res1.forward(x));
-        x = widen2.forward(x);
-        x = x.add(res2.forward(x));
+        var x = widen1.call(stem.call(input));
+        x = x.add(res1.call(x));
+        x = widen2.call(x);
+        x = x.add(res2.call(x));
         return scope.MoveToOuter(x);
     }
 
     /// <inheritdoc />
-    public override Tensor ForwardHead(Tensor features)
+    public override Tensor ForwardEmbedding(Tensor features)
     {
         using var scope = NewDisposeScope();
         var pooled = cat(new[] { features.mean(new long[] { 2, 3 }), features.amax(new long[] { 2, 3 }) }, 1);
-        return scope.MoveToOuter(head.forward(dropout.forward(pooled)));
+        return scope.MoveToOuter(dropout.call(pooled));
     }
 
     /// <inheritdoc />

@@ -92,10 +92,10 @@ public sealed class MobileNet : ImageClassifier
     }
 
     /// <inheritdoc />
-    public override Tensor ForwardHead(Tensor features)
+    public override Tensor ForwardEmbedding(Tensor features)
     {
         using var scope = NewDisposeScope();
-        return scope.MoveToOuter(fc.call(dropout.call(avgpool.call(features).flatten(1))));
+        return scope.MoveToOuter(dropout.call(avgpool.call(features).flatten(1)));
     }
 
     /// <inheritdoc />

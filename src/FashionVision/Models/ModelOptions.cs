@@ -35,8 +35,49 @@ public sealed record ModelOptions
     public double? Width { get; init; }
 
     /// <summary>
+    /// The classifier on top of the embedding (default <see cref="HeadKind.Linear"/>). <see cref="HeadKind.Cosine"/> gives the
+    /// cosine head ArcFace trains (see <see cref="ImageClassifier.UseHead"/>).
+    /// </summary>
+    public HeadKind Head { get; init; } = HeadKind.Linear;
+
+    /// <summary>The scale s of a cosine head (default 16); cosine logits lie in [−s, s]. Only used with <see cref="HeadKind.Cosine"/>.</summary>
+    public double CosineScale { get; init; } = ImageClassifier.DefaultCosineScale;
+
+    /// <summary>
+    /// The momentum of every BatchNorm layer's running statistics, in [0, 1]; <see langword="null"/> keeps PyTorch's 0.1.
+    /// PyTorch's convention: <c>running = (1 − momentum)·running + momentum·batch</c> (Keras' 0.99 is PyTorch's 0.01). A model
+    /// without BatchNorm (LeNet-5, the ViT) rejects it.
+    /// </summary>
+    public double? BatchNormMomentum { get; init; }
+
+    /// <summary>
+    /// The ε every BatchNorm layer adds to the variance, positive; <see langword="null"/> keeps PyTorch's 1e-5. It is part of
+    /// the inference function, so checkpoints record it. A model without BatchNorm rejects it.
+    /// </summary>
+    public double? BatchNormEpsilon { get; init; }
+
+    /// <summary>
     /// Seed for the initial weights: when set, <see cref="ModelZoo.Create"/> seeds torch's global generator
     /// (<c>torch.manual_seed</c>) before building, so the same seed gives the same weights on CPU.
     /// </summary>
     public long? Seed { get; init; }
+
+    private static readonly System.Text.Json.JsonSerializerOptions Reader = new()
+    {
+        PropertyNameCaseInsensitive = true,
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.KebabCaseLower) },
+    };
+
+    /// <summary>
+    /// Reads options from JSON as checkpoints store them, whichever spelling wrote them: the library's (<c>"Head": "Cosine"</c>)
+    /// or the CLI's camel case with kebab-case values (<c>"head": "cosine"</c>, <c>"attention": "squeeze-excitation"</c>).
+    /// Absent properties keep their defaults.
+    /// </summary>
+    /// <param name="json">A JSON object.</param>
+    /// <exception cref="System.Text.Json.JsonException">The text is not JSON, or a value does not fit its property.</exception>
+    public static ModelOptions FromJson(string json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        return System.Text.Json.JsonSerializer.Deserialize<ModelOptions>(json, Reader) ?? new ModelOptions();
+    }
 }

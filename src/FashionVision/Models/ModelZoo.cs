@@ -71,6 +71,21 @@ public static partial class ModelZoo
         Add("mobilenet", o => new MobileNet(o.InputChannels, o.NumClasses, o.Width ?? 1.0, o.DropRate ?? 0.0, o.Attention),
             "MobileNet-style: 3×3 stem + seven depthwise-separable blocks (64 … 512), width multiplier α",
             "70.6% ImageNet top-1 for MobileNet-224 at α = 1 (Howard et al. 2017)");
+        Add("densenet-bc-100", o =>
+            {
+                RequireNoAttention(o, "densenet-bc-100");
+                return new DenseNet(100, Initialization.Scale(12, o.Width ?? 1.0), o.InputChannels, o.NumClasses, o.DropRate ?? 0.0);
+            },
+            "DenseNet-BC (L = 100, k = 12) for 28×28: 3×3 stem (2k), three dense blocks of 16 bottleneck layers (BN-ReLU-conv1×1 4k-BN-ReLU-conv3×3 k) at 28, 14 and 7 px, transitions halve channels and size (k = 12·Width)",
+            "95.49% CIFAR-10 test with augmentation (Huang et al. 2017, Table 2: 4.51% error); 0.8M parameters");
+        Add("small-vit", o =>
+            {
+                RequireNoAttention(o, "small-vit");
+                return new VisionTransformer(patchSize: 4, dimension: 4 * Initialization.Scale(24, o.Width ?? 1.0), depth: 6, heads: 4, mlpRatio: 2,
+                    inputChannels: o.InputChannels, numClasses: o.NumClasses, dropRate: o.DropRate ?? 0.0);
+            },
+            "small Vision Transformer: 4×4 patches (49 tokens), width 96 (96·Width), 6 pre-norm blocks with 4 heads and MLP 2×, learned positions, mean-token head",
+            "ViTs trained from scratch on small data trail CNNs (Dosovitskiy et al. 2021, Section 4.2); this library's short runs are in docs/recipes.md");
     }
 
     /// <summary>The registered names, in registration order (built-in models first).</summary>
@@ -130,6 +145,19 @@ public static partial class ModelZoo
             model.Dispose();
             throw new InvalidOperationException(
                 $"The factory of model '{registration.Name}' ignored the options: asked for {options.InputChannels} input channels and {options.NumClasses} classes.");
+        }
+        try
+        {
+            if ((options.BatchNormMomentum is not null || options.BatchNormEpsilon is not null) &&
+                BatchNormSettings.Apply(model, options.BatchNormMomentum, options.BatchNormEpsilon) == 0)
+                throw new ArgumentException(
+                    $"Model '{registration.Name}' has no BatchNorm layers; ModelOptions.BatchNormMomentum and BatchNormEpsilon must be unset.", nameof(options));
+            model.UseHead(options.Head, options.CosineScale);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
         }
         return model;
     }
@@ -214,6 +242,14 @@ public static partial class ModelZoo
             throw new ArgumentOutOfRangeException(nameof(options), w, "ModelOptions.Width must be in (0, 64].");
         if (!Enum.IsDefined(options.Attention))
             throw new ArgumentOutOfRangeException(nameof(options), options.Attention, "ModelOptions.Attention is not a defined value.");
+        if (!Enum.IsDefined(options.Head))
+            throw new ArgumentOutOfRangeException(nameof(options), options.Head, "ModelOptions.Head is not a defined value.");
+        if (!(options.CosineScale > 0 && double.IsFinite(options.CosineScale)))
+            throw new ArgumentOutOfRangeException(nameof(options), options.CosineScale, "ModelOptions.CosineScale must be finite and positive.");
+        if (options.BatchNormMomentum is double m && !(m >= 0 && m <= 1))
+            throw new ArgumentOutOfRangeException(nameof(options), m, "ModelOptions.BatchNormMomentum must be in [0, 1].");
+        if (options.BatchNormEpsilon is double eps && !(eps > 0 && double.IsFinite(eps)))
+            throw new ArgumentOutOfRangeException(nameof(options), eps, "ModelOptions.BatchNormEpsilon must be finite and positive.");
         return options;
     }
 

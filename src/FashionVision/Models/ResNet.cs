@@ -138,11 +138,10 @@ public sealed class ResNet : ImageClassifier
     }
 
     /// <inheritdoc />
-    public override Tensor ForwardHead(Tensor features)
+    public override Tensor ForwardEmbedding(Tensor features)
     {
         using var scope = NewDisposeScope();
-        var x = avgpool.call(features).flatten(1);
-        return scope.MoveToOuter(fc.call(dropout.call(x)));
+        return scope.MoveToOuter(dropout.call(avgpool.call(features).flatten(1)));
     }
 
     /// <inheritdoc />

@@ -115,10 +115,10 @@ public sealed class WideResNet : ImageClassifier
     }
 
     /// <inheritdoc />
-    public override Tensor ForwardHead(Tensor features)
+    public override Tensor ForwardEmbedding(Tensor features)
     {
         using var scope = NewDisposeScope();
-        return scope.MoveToOuter(fc.call(avgpool.call(features).flatten(1)));
+        return scope.MoveToOuter(avgpool.call(features).flatten(1));
     }
 
     /// <inheritdoc />
