@@ -271,10 +271,7 @@ public sealed class Trainer : IDisposable
         Tensor images = batch.Images, targets = batch.Labels;
         if (Options.Augmentation is { } augmentation)
             (images, targets) = augmentation.Apply(images, targets, _generator!);
-        var logits = Model.forward(images);
-        Tensor loss = Loss is DistillationLoss distillation
-            ? distillation.Forward(logits, targets, TeacherLogits(images))
-            : Loss.Forward(logits, targets);
+        var (logits, loss) = ForwardAndLoss(images, targets);
         double lossValue = loss.item<float>();
         using (no_grad())
             correct.add_(logits.argmax(1).eq(batch.Labels).sum());
@@ -306,6 +303,20 @@ public sealed class Trainer : IDisposable
                 c.OnAfterOptimizerStep(this);
         }
         return lossValue;
+    }
+
+    /// <summary>The forward pass and the loss: distillation also runs the teacher, a loss on the embedding gets it from the same pass.</summary>
+    private (Tensor Logits, Tensor Loss) ForwardAndLoss(Tensor images, Tensor targets)
+    {
+        if (Loss is EmbeddingLoss embeddingLoss)
+        {
+            var (output, embeddings) = embeddingLoss.RequireImageClassifier(Model).ForwardWithEmbedding(images);
+            return (output, embeddingLoss.Forward(output, embeddings, targets));
+        }
+        var logits = Model.forward(images);
+        return (logits, Loss is DistillationLoss distillation
+            ? distillation.Forward(logits, targets, TeacherLogits(images))
+            : Loss.Forward(logits, targets));
     }
 
     private Tensor TeacherLogits(Tensor images)
@@ -375,6 +386,7 @@ public sealed class Trainer : IDisposable
             _callbacks.Add(stopping);
             _ownedCallbacks.Add(stopping);
         }
+        _callbacks.AddRange(Loss.Callbacks);
         _callbacks.AddRange(Options.Callbacks);
         if (Options.CheckpointDirectory is { } directory)
             _callbacks.Add(new ModelCheckpoint(directory, Options.Monitor));
