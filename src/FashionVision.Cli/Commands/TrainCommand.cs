@@ -20,7 +20,7 @@ internal static class TrainCommand
 {
     private static readonly string[] Optimizers = ["adamw", "adam", "sgd"];
     private static readonly string[] Schedulers = ["constant", "step", "cosine", "cosine-restarts", "onecycle", "plateau"];
-    private static readonly string[] Losses = ["cross-entropy", "focal"];
+    private static readonly string[] Losses = ["cross-entropy", "focal", "center", "arcface"];
 
     public static Command Create(CliContext context)
     {
@@ -37,6 +37,13 @@ internal static class TrainCommand
         var augmentation = CommonOptions.Named("--augmentation", "none", "Augmentation preset (flips are left out for digits)", () => AugmentationPresets.Names, "augmentation preset");
         var loss = CommonOptions.Named("--loss", "cross-entropy", "The loss", () => Losses, "loss");
         var labelSmoothing = CommonOptions.Double("--label-smoothing", 0, "Label smoothing for cross-entropy", 0, inclusive: true, maximum: 0.99);
+        var centerWeight = CommonOptions.Double("--center-loss-weight", 0.01, "Center loss: the weight λ of the center term (with --loss center)", 0, inclusive: true);
+        var arcFaceMargin = CommonOptions.Double("--arcface-margin", 0.3, "ArcFace: the angular margin in radians (with --loss arcface)", 0, inclusive: true, maximum: 1.5);
+        var arcFaceScale = CommonOptions.Double("--arcface-scale", Models.ImageClassifier.DefaultCosineScale, "ArcFace: the scale s of the cosine head's logits (with --loss arcface)");
+        var diagnostics = new Option<bool>("--diagnostics")
+        {
+            Description = "Measure per-layer gradient norms and dead ReLUs every 10 batches; logged per epoch, saved to metrics.json and plotted",
+        };
         var seed = CommonOptions.Seed();
         var device = CommonOptions.Device();
         var output = new Option<DirectoryInfo>("--output", "-o")
@@ -62,12 +69,13 @@ internal static class TrainCommand
                 CommonOptions.RequireKnown(result, name, Recipes.Names, "recipe");
         });
         // What a recipe fixes: giving one of these with --recipe is an error rather than a silent override.
-        Option[] fixedByRecipe = [dataset, model, epochs, batchSize, lr, weightDecay, optimizer, scheduler, warmup, augmentation, loss, labelSmoothing];
+        Option[] fixedByRecipe = [dataset, model, epochs, batchSize, lr, weightDecay, optimizer, scheduler, warmup, augmentation, loss, labelSmoothing,
+            centerWeight, arcFaceMargin, arcFaceScale];
 
         var command = new Command("train", "Train a model, evaluate it on the test split, and write a run folder with metrics, plots and a report.")
         {
             dataset, dataDir, model, epochs, batchSize, lr, weightDecay, optimizer, scheduler, warmup, augmentation, loss, labelSmoothing,
-            seed, device, output, resume, maxTrain, maxTest, recipe,
+            centerWeight, arcFaceMargin, arcFaceScale, diagnostics, seed, device, output, resume, maxTrain, maxTest, recipe,
         };
         command.SetAction(parse =>
         {
@@ -77,7 +85,8 @@ internal static class TrainCommand
                     throw new CliException($"--recipe {recipeName} fixes {clash.Name}; leave {clash.Name} out, or train without --recipe.");
                 var chosen = Recipes.Get(recipeName, parse.GetResult(seed) is { Implicit: false } ? parse.GetValue(seed) : 0);
                 return Run(context, RecipeSettings(chosen, parse.GetValue(dataDir)?.FullName, parse.GetRequiredValue(device),
-                    parse.GetRequiredValue(output).FullName, parse.GetValue(resume)?.FullName, parse.GetValue(maxTrain), parse.GetValue(maxTest)), chosen);
+                    parse.GetRequiredValue(output).FullName, parse.GetValue(resume)?.FullName, parse.GetValue(maxTrain), parse.GetValue(maxTest),
+                    parse.GetValue(diagnostics)), chosen);
             }
             var settings = new TrainSettings(
                 Dataset: parse.GetRequiredValue(dataset).ToLowerInvariant(),
@@ -93,6 +102,10 @@ internal static class TrainCommand
                 Augmentation: parse.GetRequiredValue(augmentation).ToLowerInvariant(),
                 Loss: parse.GetRequiredValue(loss).ToLowerInvariant(),
                 LabelSmoothing: parse.GetValue(labelSmoothing),
+                CenterLossWeight: parse.GetValue(centerWeight),
+                ArcFaceMargin: parse.GetValue(arcFaceMargin),
+                ArcFaceScale: parse.GetValue(arcFaceScale),
+                Diagnostics: parse.GetValue(diagnostics),
                 Seed: parse.GetValue(seed),
                 Device: parse.GetRequiredValue(device),
                 Output: parse.GetRequiredValue(output).FullName,
@@ -106,7 +119,8 @@ internal static class TrainCommand
     }
 
     /// <summary>The settings a recipe amounts to, as metrics.json records them.</summary>
-    private static TrainSettings RecipeSettings(Recipe recipe, string? dataDirectory, string device, string output, string? resume, int? maxTrain, int? maxTest)
+    private static TrainSettings RecipeSettings(Recipe recipe, string? dataDirectory, string device, string output, string? resume, int? maxTrain, int? maxTest,
+        bool diagnostics)
     {
         var o = recipe.Options;
         return new TrainSettings(
@@ -123,6 +137,10 @@ internal static class TrainCommand
             Augmentation: recipe.AugmentationPreset,
             Loss: o.Loss.Kind == LossKind.CrossEntropy ? "cross-entropy" : o.Loss.Kind.ToString().ToLowerInvariant(),
             LabelSmoothing: o.Loss.LabelSmoothing,
+            CenterLossWeight: o.Loss.CenterLossWeight,
+            ArcFaceMargin: o.Loss.ArcFaceMargin,
+            ArcFaceScale: Models.ImageClassifier.DefaultCosineScale,
+            Diagnostics: diagnostics,
             Seed: o.Seed,
             Device: device,
             Output: output,
@@ -144,6 +162,8 @@ internal static class TrainCommand
         var (channels, height, width) = train.ImageShape;
 
         var modelOptions = ModelZoo.DefaultOptions(settings.Model) with { InputChannels = channels, NumClasses = train.NumClasses, Seed = settings.Seed };
+        if (settings.Loss == "arcface")
+            modelOptions = modelOptions with { Head = HeadKind.Cosine, CosineScale = settings.ArcFaceScale };
         var info = ModelZoo.Describe(settings.Model, modelOptions with { Seed = null });
         if (info.InputHeight != height || info.InputWidth != width)
             throw new CliException($"model {settings.Model} expects {info.InputShape} images; {settings.Dataset} has {channels}×{height}×{width}. Pick a 28×28 model (fashionvision models).");
@@ -162,8 +182,10 @@ internal static class TrainCommand
             Loss = LossFor(settings),
             Augmentation = settings.Augmentation == "none" ? null : AugmentationPresets.Get(settings.Augmentation, train.NumClasses, flip: settings.Dataset != "mnist"),
         };
+        var monitors = settings.Diagnostics ? new RunDiagnostics(new GradientFlowMonitor(), new DeadReluMonitor()) : null;
         var options = training with
         {
+            Callbacks = monitors is null ? training.Callbacks : [.. training.Callbacks, monitors.GradientFlow, monitors.DeadRelu],
             DropLast = train.Count > training.BatchSize,
             Device = device,
             CheckpointDirectory = settings.Output,
@@ -184,7 +206,7 @@ internal static class TrainCommand
                 HorizontalFlipTta = recipe?.HorizontalFlipTta ?? false,
             });
             clock.Stop();
-            var files = RunFiles.Write(settings.Output, settings, info, train, test, history, evaluation, clock.Elapsed, trainer.LastCheckpointPath);
+            var files = RunFiles.Write(settings.Output, settings, info, train, test, history, evaluation, clock.Elapsed, trainer.LastCheckpointPath, monitors);
             context.Output.WriteLine($"test accuracy {evaluation.Accuracy:P2} on {evaluation.Count:N0} images (macro F1 {evaluation.MacroAverage.F1:0.0000}) in {clock.Elapsed.TotalSeconds:0.0}s");
             context.Output.WriteLine($"run folder: {settings.Output}");
             foreach (var file in files)
@@ -210,10 +232,18 @@ internal static class TrainCommand
         _ => new SchedulerOptions { Kind = SchedulerKind.OneCycle, WarmupSteps = settings.WarmupSteps, Interval = SchedulerInterval.Batch },
     };
 
-    private static LossOptions LossFor(TrainSettings settings) => settings.Loss switch
+    private static LossOptions LossFor(TrainSettings settings) => new LossOptions
     {
-        "focal" => new LossOptions { Kind = LossKind.Focal, LabelSmoothing = settings.LabelSmoothing },
-        _ => new LossOptions { Kind = LossKind.CrossEntropy, LabelSmoothing = settings.LabelSmoothing },
+        Kind = settings.Loss switch
+        {
+            "focal" => LossKind.Focal,
+            "center" => LossKind.Center,
+            "arcface" => LossKind.ArcFace,
+            _ => LossKind.CrossEntropy,
+        },
+        LabelSmoothing = settings.LabelSmoothing,
+        CenterLossWeight = settings.CenterLossWeight,
+        ArcFaceMargin = settings.ArcFaceMargin,
     };
 
     /// <summary>Per-epoch lines (always, so logs show them) and, on a terminal, a live status of the current epoch.</summary>
@@ -239,5 +269,9 @@ internal static class TrainCommand
 /// <summary>Everything a <c>train</c> run was asked to do, as written into metrics.json.</summary>
 internal sealed record TrainSettings(
     string Dataset, string? DataDirectory, string Model, int Epochs, int BatchSize, double LearningRate, double WeightDecay,
-    string Optimizer, string Scheduler, int WarmupSteps, string Augmentation, string Loss, double LabelSmoothing, long Seed,
+    string Optimizer, string Scheduler, int WarmupSteps, string Augmentation, string Loss, double LabelSmoothing,
+    double CenterLossWeight, double ArcFaceMargin, double ArcFaceScale, bool Diagnostics, long Seed,
     string Device, string Output, string? Resume, int? MaxTrainImages, int? MaxTestImages, string? Recipe);
+
+/// <summary>The diagnostics callbacks of a <c>train --diagnostics</c> run, read back when the run folder is written.</summary>
+internal sealed record RunDiagnostics(GradientFlowMonitor GradientFlow, DeadReluMonitor DeadRelu);

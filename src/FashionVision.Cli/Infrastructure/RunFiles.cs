@@ -22,6 +22,8 @@ internal static class RunFiles
     public const string F1File = "per-class-f1.png";
     public const string MistakesFile = "misclassified.png";
     public const string ReportFile = "report.md";
+    public const string GradientFlowFile = "gradient-flow.png";
+    public const string DeadReluFile = "dead-relu.png";
 
     public static readonly JsonSerializerOptions Json = new()
     {
@@ -32,14 +34,14 @@ internal static class RunFiles
 
     /// <summary>Writes every file and returns their names, in the order report.md presents them.</summary>
     public static IReadOnlyList<string> Write(string folder, TrainSettings settings, ModelInfo model, InMemoryDataset train, InMemoryDataset test,
-        TrainingHistory history, EvaluationResult evaluation, TimeSpan wallTime, string? checkpoint)
+        TrainingHistory history, EvaluationResult evaluation, TimeSpan wallTime, string? checkpoint, RunDiagnostics? diagnostics = null)
     {
         var written = new List<string>();
         string? checkpointName = checkpoint is null ? null : Path.GetRelativePath(folder, checkpoint);
         if (checkpointName is not null)
             written.Add(checkpointName);
 
-        WriteMetrics(Path.Combine(folder, MetricsFile), settings, model, train, test, history, evaluation, wallTime, checkpointName);
+        WriteMetrics(Path.Combine(folder, MetricsFile), settings, model, train, test, history, evaluation, wallTime, checkpointName, diagnostics);
         written.Add(MetricsFile);
 
         if (history.Epochs.Count > 0)
@@ -55,8 +57,18 @@ internal static class RunFiles
         written.Add(F1File);
         if (SaveMistakes(Path.Combine(folder, MistakesFile), test, evaluation))
             written.Add(MistakesFile);
+        if (diagnostics?.GradientFlow.History is { Count: > 0 } gradients && gradients[0].Layers.Count > 0)
+        {
+            GradientFlowChart.SavePng(gradients, Path.Combine(folder, GradientFlowFile), new ChartOptions(1200, 600, $"Gradient flow: {settings.Model}"));
+            written.Add(GradientFlowFile);
+        }
+        if (diagnostics?.DeadRelu.History is { Count: > 0 } relus && relus[^1].Sites.Count > 0)
+        {
+            DeadReluChart.SavePng(relus, Path.Combine(folder, DeadReluFile));
+            written.Add(DeadReluFile);
+        }
 
-        WriteReport(Path.Combine(folder, ReportFile), settings, model, train, test, history, evaluation, wallTime, checkpointName, written);
+        WriteReport(Path.Combine(folder, ReportFile), settings, model, train, test, history, evaluation, wallTime, checkpointName, written, diagnostics);
         written.Add(ReportFile);
         return written;
     }
@@ -75,7 +87,7 @@ internal static class RunFiles
     }
 
     private static void WriteMetrics(string path, TrainSettings settings, ModelInfo model, InMemoryDataset train, InMemoryDataset test,
-        TrainingHistory history, EvaluationResult evaluation, TimeSpan wallTime, string? checkpoint)
+        TrainingHistory history, EvaluationResult evaluation, TimeSpan wallTime, string? checkpoint, RunDiagnostics? diagnostics)
     {
         int classes = evaluation.ClassNames.Count;
         var confusion = evaluation.ConfusionMatrix;
@@ -109,6 +121,12 @@ internal static class RunFiles
                 confusionMatrix = Enumerable.Range(0, classes).Select(i => Enumerable.Range(0, classes).Select(j => confusion[i, j]).ToArray()).ToArray(),
                 mostConfusedPairs = evaluation.MostConfusedPairs(5).Select(p => new { @true = evaluation.ClassNames[p.TrueClass], predicted = evaluation.ClassNames[p.PredictedClass], count = p.Count }),
             },
+            diagnostics = diagnostics is null ? null : new
+            {
+                interval = new { gradientSteps = diagnostics.GradientFlow.Interval, reluBatches = diagnostics.DeadRelu.Interval },
+                gradientFlow = diagnostics.GradientFlow.History,
+                deadRelu = diagnostics.DeadRelu.History,
+            },
             wallTimeSeconds = wallTime.TotalSeconds,
             checkpoint,
         };
@@ -116,7 +134,8 @@ internal static class RunFiles
     }
 
     private static void WriteReport(string path, TrainSettings settings, ModelInfo model, InMemoryDataset train, InMemoryDataset test,
-        TrainingHistory history, EvaluationResult evaluation, TimeSpan wallTime, string? checkpoint, IReadOnlyList<string> files)
+        TrainingHistory history, EvaluationResult evaluation, TimeSpan wallTime, string? checkpoint, IReadOnlyList<string> files,
+        RunDiagnostics? diagnostics)
     {
         var inv = CultureInfo.InvariantCulture;
         var md = new StringBuilder();
@@ -145,6 +164,8 @@ internal static class RunFiles
         md.AppendLine();
         if (files.Contains(CurvesFile))
             md.AppendLine(inv, $"![training curves]({CurvesFile})").AppendLine();
+        if (diagnostics is not null)
+            WriteDiagnostics(md, diagnostics, files);
 
         md.AppendLine("## Test set");
         md.AppendLine();
@@ -169,5 +190,34 @@ internal static class RunFiles
             md.AppendLine(inv, $"![misclassified test images]({MistakesFile})");
         }
         AtomicFile.WriteAllText(path, md.ToString());
+    }
+
+    private static void WriteDiagnostics(StringBuilder md, RunDiagnostics diagnostics, IReadOnlyList<string> files)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        md.AppendLine("## Diagnostics");
+        md.AppendLine();
+        if (diagnostics.GradientFlow.History is { Count: > 0 } gradients && gradients[^1].Layers.Count > 0)
+        {
+            var last = gradients[^1];
+            var smallest = last.Layers.MinBy(l => l.MeanNorm)!;
+            var largest = last.Layers.MaxBy(l => l.MeanNorm)!;
+            md.AppendLine(inv, $"- gradient flow, epoch {last.Epoch} ({last.Steps} measured steps, every {diagnostics.GradientFlow.Interval}): {last.Layers.Count} layers, mean L2 norm from {smallest.MeanNorm:G3} (`{smallest.Layer}`) to {largest.MeanNorm:G3} (`{largest.Layer}`); first layer {last.Layers[0].MeanNorm:G3}, last {last.Layers[^1].MeanNorm:G3}");
+        }
+        if (diagnostics.DeadRelu.History is { Count: > 0 } relus && relus[^1].Sites.Count > 0)
+        {
+            var last = relus[^1];
+            var worst = last.Sites.MaxBy(s => s.DeadFraction)!;
+            md.AppendLine(inv, $"- dead ReLUs, epoch {last.Epoch} ({last.Batches} measured batches, every {diagnostics.DeadRelu.Interval}): {last.DeadUnits:N0} of {last.Units:N0} units ({last.DeadFraction * 100:0.0}%) never fired; most in `{worst.Site}` ({worst.DeadFraction * 100:0.0}%)");
+        }
+        else
+        {
+            md.AppendLine("- dead ReLUs: the model has no ReLU modules");
+        }
+        md.AppendLine();
+        if (files.Contains(GradientFlowFile))
+            md.AppendLine(inv, $"![gradient flow]({GradientFlowFile})").AppendLine();
+        if (files.Contains(DeadReluFile))
+            md.AppendLine(inv, $"![dead ReLUs]({DeadReluFile})").AppendLine();
     }
 }
