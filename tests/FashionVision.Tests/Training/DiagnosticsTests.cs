@@ -57,6 +57,45 @@ public class DiagnosticsTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new GradientFlowMonitor(0));
     }
 
+    private sealed class CancelAfter(int epoch, CancellationTokenSource cts) : TrainerCallback
+    {
+        public override void OnEpochEnd(Trainer trainer, EpochMetrics metrics)
+        {
+            if (metrics.Epoch == epoch)
+                cts.Cancel();
+        }
+    }
+
+    [Test]
+    public void AResumedRunContinuesTheHistory()
+    {
+        string dir = TempDirectory();
+        try
+        {
+            using var train = Bars(64, seed: 5);
+            TrainerOptions Options(GradientFlowMonitor monitor, params TrainerCallback[] more) =>
+                new() { Epochs = 3, BatchSize = 16, Seed = 1, CheckpointDirectory = dir, Callbacks = [monitor, .. more] };
+            using var cts = new CancellationTokenSource();
+            var first = new GradientFlowMonitor(interval: 1);
+            using (var model = new TinyNet(seed: 1))
+            using (var trainer = new Trainer(model, Options(first, new CancelAfter(2, cts))))
+                Assert.Throws<OperationCanceledException>(() => trainer.Fit(train, cancellationToken: cts.Token));
+            Assert.That(first.History.Select(e => e.Epoch), Is.EqualTo(new[] { 1, 2 }));
+
+            var resumed = new GradientFlowMonitor(interval: 1);
+            using var resumedModel = new TinyNet(seed: 1);
+            using var resumedTrainer = new Trainer(resumedModel, Options(resumed) with { ResumeFrom = Path.Combine(dir, "last.ckpt") });
+            resumedTrainer.Fit(train);
+            Assert.That(resumed.History.Select(e => e.Epoch), Is.EqualTo(new[] { 1, 2, 3 }));
+            Assert.That(resumed.History[1], Is.EqualTo(first.History[1]).Using<GradientFlowEpoch>((a, b) =>
+                a.Epoch == b.Epoch && a.Layers.SequenceEqual(b.Layers)));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     /// <summary>
     /// A conv of 4 channels whose channels 0 and 1 can never fire (bias −1000 on inputs in about [−3, 3]), an in-place ReLU in a
     /// Sequential run through <c>forward</c> (the hook must still fire), and one ReLU module used twice.

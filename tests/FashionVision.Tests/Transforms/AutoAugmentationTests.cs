@@ -59,7 +59,7 @@ public class AutoAugmentationTests
     {
         var policy = AutoAugment.GrayscaleCifar10Policy;
         Assert.That(policy, Has.Count.EqualTo(21), "25 sub-policies, 4 of them made only of Invert, Equalize or Color");
-        Assert.That(policy.SelectMany(s => s).Count(), Is.EqualTo(32));
+        Assert.That(policy.SelectMany(s => s).Count(), Is.EqualTo(33));
         Assert.That(policy.SelectMany(s => s).Select(s => s.Operation), Does.Not.Contain(AugmentOperation.Identity));
         Assert.That(policy[1], Is.EqualTo(new[] { new AutoAugmentStep(AugmentOperation.Rotate, 0.7, 2), new AutoAugmentStep(AugmentOperation.TranslateX, 0.3, 9) }));
         Assert.That(policy.SelectMany(s => s).All(s => s.Magnitude is >= 0 and <= 9), Is.True);

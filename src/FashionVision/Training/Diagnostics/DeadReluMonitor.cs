@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -9,7 +8,7 @@ namespace FashionVision.Training;
 /// <summary>
 /// Dead ReLUs: for every ReLU (and ReLU6) call site of the model, the units (channels of a feature map, features of a vector)
 /// whose output was zero for every sample and position of the measured training batches of an epoch, and the fraction of
-/// zero outputs; logged each epoch and kept in <see cref="History"/>. A unit that never fires gets no gradient and never
+/// zero outputs; logged each epoch and kept in <see cref="DiagnosticsCallback{TEpoch}.History"/>. A unit that never fires gets no gradient and never
 /// recovers, so a growing dead fraction means lost capacity (too high a learning rate, a bad initialisation).
 /// </summary>
 /// <remarks>
@@ -17,12 +16,11 @@ namespace FashionVision.Training;
 /// models call every submodule that way, and <c>Sequential</c> calls its children that way); in-place ReLUs are fine, the
 /// hook reads the rectified tensor. A ReLU applied as a function (<c>nn.functional.relu</c>) is invisible to it. A module
 /// called several times in one forward pass (a residual block's ReLU) gives one site per call, in call order.</para>
-/// <para>Cheap enough to leave on: only every <see cref="Interval"/>-th training batch is measured, with two reductions per
+/// <para>Cheap enough to leave on: only every <see cref="DiagnosticsCallback{TEpoch}.Interval"/>-th training batch is measured, with two reductions per
 /// site that stay on the device; validation passes are not measured. The numbers reach the CPU once per epoch.</para>
 /// </remarks>
-public sealed class DeadReluMonitor : TrainerCallback
+public sealed class DeadReluMonitor : DiagnosticsCallback<DeadReluEpoch>
 {
-    private readonly List<DeadReluEpoch> _history = new();
     private readonly List<Action> _removeHooks = new();
     private readonly Dictionary<nn.Module, string> _names = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<nn.Module, int> _calls = new(ReferenceEqualityComparer.Instance);
@@ -33,18 +31,9 @@ public sealed class DeadReluMonitor : TrainerCallback
 
     /// <summary>Creates the monitor.</summary>
     /// <param name="interval">Measure every this many training batches (default 10; 1 measures every batch).</param>
-    public DeadReluMonitor(int interval = 10)
+    public DeadReluMonitor(int interval = 10) : base(interval)
     {
-        if (interval < 1)
-            throw new ArgumentOutOfRangeException(nameof(interval), interval, "The interval must be at least 1 batch.");
-        Interval = interval;
     }
-
-    /// <summary>Measure every this many training batches.</summary>
-    public int Interval { get; }
-
-    /// <summary>One entry per finished epoch.</summary>
-    public IReadOnlyList<DeadReluEpoch> History => _history;
 
     /// <summary>The number of ReLU modules hooked in the current run.</summary>
     public int HookedModules => _names.Count;
@@ -53,8 +42,7 @@ public sealed class DeadReluMonitor : TrainerCallback
     public override void OnFitStart(Trainer trainer)
     {
         RemoveHooks();
-        if (trainer.History.ResumedAfterEpoch == 0)
-            _history.Clear();
+        StartHistory(trainer);
         foreach (var (name, module) in trainer.Model.named_modules())
         {
             if (module is ReLU relu)
@@ -141,7 +129,7 @@ public sealed class DeadReluMonitor : TrainerCallback
             sites.Add(new ReluSite(name, accumulator.Units, accumulator.Units - alive, accumulator.Outputs == 0 ? 0 : (double)zeros / accumulator.Outputs));
         }
         var entry = new DeadReluEpoch(metrics.Epoch, _batches, sites);
-        _history.Add(entry);
+        Record(entry);
         var worst = sites.MaxBy(s => s.DeadFraction)!;
         trainer.Logger.LogInformation(
             "Dead ReLUs, epoch {Epoch}: {Dead} of {Units} units ({Fraction:P1}) never fired in {Batches} measured batches; {Sites} sites, most in {Worst} ({WorstFraction:P1}); {ZeroFraction:P1} of all outputs were zero.",
@@ -157,18 +145,6 @@ public sealed class DeadReluMonitor : TrainerCallback
 
     /// <inheritdoc />
     public override void OnException(Trainer trainer, Exception exception) => RemoveHooks();
-
-    /// <inheritdoc />
-    public override void OnSaveCheckpoint(Trainer trainer, CallbackState state) =>
-        state.Strings["history"] = JsonSerializer.Serialize(_history);
-
-    /// <inheritdoc />
-    public override void OnLoadCheckpoint(Trainer trainer, CallbackState state)
-    {
-        _history.Clear();
-        if (state.Strings.TryGetValue("history", out var json) && JsonSerializer.Deserialize<List<DeadReluEpoch>>(json) is { } saved)
-            _history.AddRange(saved);
-    }
 
     private void RemoveHooks()
     {

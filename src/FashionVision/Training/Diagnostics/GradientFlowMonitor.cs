@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -8,7 +7,7 @@ namespace FashionVision.Training;
 
 /// <summary>
 /// Gradient flow: the L2 norm of each layer's gradient (all parameters of one module together), measured before the optimizer
-/// step every <see cref="Interval"/> steps, averaged per epoch, logged and kept in <see cref="History"/>. Vanishing gradients
+/// step every <see cref="DiagnosticsCallback{TEpoch}.Interval"/> steps, averaged per epoch, logged and kept in <see cref="DiagnosticsCallback{TEpoch}.History"/>. Vanishing gradients
 /// show as norms that fall by orders of magnitude towards the input; exploding ones as a growing maximum.
 /// </summary>
 /// <remarks>
@@ -17,9 +16,8 @@ namespace FashionVision.Training;
 /// and over the accumulated gradient with accumulation; a parameter without a gradient counts as zero.</para>
 /// <para>The history survives a resume: it is kept in the checkpoint.</para>
 /// </remarks>
-public sealed class GradientFlowMonitor : TrainerCallback
+public sealed class GradientFlowMonitor : DiagnosticsCallback<GradientFlowEpoch>
 {
-    private readonly List<GradientFlowEpoch> _history = new();
     private Parameter[] _parameters = Array.Empty<Parameter>();
     private string[] _layers = Array.Empty<string>();
     private Tensor? _layerIndex;
@@ -30,18 +28,9 @@ public sealed class GradientFlowMonitor : TrainerCallback
 
     /// <summary>Creates the monitor.</summary>
     /// <param name="interval">Measure every this many optimizer steps (default 10; 1 measures every step).</param>
-    public GradientFlowMonitor(int interval = 10)
+    public GradientFlowMonitor(int interval = 10) : base(interval)
     {
-        if (interval < 1)
-            throw new ArgumentOutOfRangeException(nameof(interval), interval, "The interval must be at least 1 step.");
-        Interval = interval;
     }
-
-    /// <summary>Measure every this many optimizer steps.</summary>
-    public int Interval { get; }
-
-    /// <summary>One entry per finished epoch.</summary>
-    public IReadOnlyList<GradientFlowEpoch> History => _history;
 
     /// <inheritdoc />
     public override void OnFitStart(Trainer trainer)
@@ -52,8 +41,7 @@ public sealed class GradientFlowMonitor : TrainerCallback
         var index = named.Select(p => (long)Array.IndexOf(_layers, LayerOf(p.name))).ToArray();
         _layerIndex?.Dispose();
         _layerIndex = tensor(index, device: trainer.Device).DetachFromDisposeScope();
-        if (trainer.History.ResumedAfterEpoch == 0)
-            _history.Clear();
+        StartHistory(trainer);
         ResetEpoch(trainer.Device);
     }
 
@@ -103,7 +91,7 @@ public sealed class GradientFlowMonitor : TrainerCallback
         var max = _max.cpu().data<float>().ToArray();
         var layers = _layers.Select((name, i) => new LayerGradientNorm(name, mean[i], max[i])).ToArray();
         var entry = new GradientFlowEpoch(metrics.Epoch, _steps, layers);
-        _history.Add(entry);
+        Record(entry);
         var smallest = layers.MinBy(l => l.MeanNorm)!;
         var largest = layers.MaxBy(l => l.MeanNorm)!;
         trainer.Logger.LogInformation(
@@ -112,17 +100,5 @@ public sealed class GradientFlowMonitor : TrainerCallback
         if (trainer.Logger.IsEnabled(LogLevel.Debug))
             foreach (var layer in layers)
                 trainer.Logger.LogDebug("Gradient flow, epoch {Epoch}: {Layer} mean {Mean:G4}, max {Max:G4}.", metrics.Epoch, layer.Layer, layer.MeanNorm, layer.MaxNorm);
-    }
-
-    /// <inheritdoc />
-    public override void OnSaveCheckpoint(Trainer trainer, CallbackState state) =>
-        state.Strings["history"] = JsonSerializer.Serialize(_history);
-
-    /// <inheritdoc />
-    public override void OnLoadCheckpoint(Trainer trainer, CallbackState state)
-    {
-        _history.Clear();
-        if (state.Strings.TryGetValue("history", out var json) && JsonSerializer.Deserialize<List<GradientFlowEpoch>>(json) is { } saved)
-            _history.AddRange(saved);
     }
 }

@@ -94,7 +94,7 @@ public sealed class CenterLoss : EmbeddingLoss
         var centers = CentersFor(numClasses, embeddings);
         var x = embeddings.detach();
         var weights = IsSoft(targets) ? targets.to_type(x.dtype) : nn.functional.one_hot(targets, numClasses).to_type(x.dtype);
-        var counts = weights.sum(0);                                   // K
+        var counts = weights.sum(dim: 0);                              // K (a bare 0 would bind to sum(ScalarType))
         var delta = (centers * counts.unsqueeze(1) - weights.t().matmul(x)).div_(counts.add(1).unsqueeze(1));
         centers.sub_(delta.mul_(CenterLearningRate));
     }
