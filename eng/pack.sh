@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Packs the five packages into a folder (default artifacts/packages), each with README, LICENSE, XML docs and symbols:
+# Packs the six packages into a folder (default artifacts/packages), each with README, LICENSE, XML docs and symbols:
 #   FashionVision, .Imaging, .Onnx, .Visualization   (lib/net8.0 + lib/net10.0, .snupkg)
+#   FashionVision.AspNetCore                         (lib/net10.0: ASP.NET Core 10's shared framework, .snupkg)
 #   FashionVision.Cli (.NET tool `fashionvision`)                    one package per platform + a top-level package
 # The tool carries libtorch, so it is packed per platform (RID-specific tool packages, .NET SDK 10); its copy of
 # libLibTorchSharp.so gets the native-loading fix unconditionally, since the package is installed on systems with and
@@ -26,7 +27,7 @@ mkdir -p "$output"
 common=(-c Release -o "$output" --nologo -v quiet -p:ContinuousIntegrationBuild=true)
 [ -n "$version" ] && common+=(-p:Version="$version")
 
-for project in FashionVision FashionVision.Imaging FashionVision.Onnx FashionVision.Visualization; do
+for project in FashionVision FashionVision.Imaging FashionVision.Onnx FashionVision.Visualization FashionVision.AspNetCore; do
   echo "pack $project"
   dotnet pack "$root/src/$project/$project.csproj" "${common[@]}"
 done

@@ -18,7 +18,7 @@
 # Usage: eng/package-smoke-test.sh [--tool] [--keep]   (FASHIONVISION_SMOKE_DIR overrides the temporary folder)
 set -euo pipefail
 
-root="$(cd "$(dirname "$0")/.." && pwd)"
+source "$(dirname "$0")/smoke-lib.sh"
 pack_tool=0
 keep=0
 for arg in "$@"; do
@@ -29,18 +29,7 @@ for arg in "$@"; do
   esac
 done
 
-work="${FASHIONVISION_SMOKE_DIR:-$(mktemp -d /tmp/fashionvision-smoke.XXXXXX)}"
-case "$work/" in
-  "$root"/*) echo "the smoke-test folder must lie outside the repository ($work)" >&2; exit 2 ;;
-esac
-mkdir -p "$work"
-cleanup() { if [ "$keep" -eq 0 ]; then rm -rf "$work"; else echo "kept $work"; fi; }
-trap cleanup EXIT
-
-export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
-
-fail() { echo "PACKAGE SMOKE TEST FAILED: $*" >&2; exit 1; }
-step() { echo "== $*"; }
+smoke_setup "PACKAGE SMOKE TEST" fashionvision-smoke
 
 # A version that exists nowhere but in this run's feed, so a stale cache can never answer for it.
 version="0.1.0-smoke.$(date -u +%Y%m%d%H%M%S).$$"
@@ -107,9 +96,7 @@ echo "package contents: OK"
 app="$work/app"
 mkdir -p "$app"
 # Empty MSBuild and package-management files stop any Directory.Build.* of a parent folder from leaking in.
-printf '<Project />\n' >"$work/Directory.Build.props"
-printf '<Project />\n' >"$work/Directory.Build.targets"
-printf '<Project />\n' >"$work/Directory.Packages.props"
+smoke_isolate "$work"
 cat >"$work/nuget.config" <<EOF
 <?xml version="1.0" encoding="utf-8"?>
 <configuration>
@@ -200,21 +187,14 @@ EOF
 step "dotnet run"
 dotnet run -c Release >"$work/run.log" 2>&1 || { cat "$work/run.log" >&2; fail "the app did not run"; }
 cat "$work/run.log"
-result="$(grep -E '^SMOKE steps=[0-9]+ test-accuracy=[0-9.]+$' "$work/run.log")" || fail "the app printed no result line"
-steps="$(sed -E 's/.*steps=([0-9]+).*/\1/' <<<"$result")"
-accuracy="$(sed -E 's/.*test-accuracy=([0-9.]+).*/\1/' <<<"$result")"
-[ "$steps" -eq 36 ] || fail "expected 36 training steps, got $steps"
-# Chance is 0.10; a few batches of a small conv net on real images reach well above it.
-awk -v a="$accuracy" 'BEGIN { exit !(a >= 0.40 && a <= 1.0) }' || fail "test accuracy $accuracy is not above chance"
+smoke_check_result "$work/run.log" 36
 
 # The native fix patched the app's own copy (only where the system libstdc++ lacks GLIBCXX_3.4.32), never the cache.
 lib="$(find "$app/bin/Release" -name libLibTorchSharp.so | head -n 1)"
 [ -n "$lib" ] || fail "no libLibTorchSharp.so in the app's output"
 cached="$(find "${NUGET_PACKAGES:-$HOME/.nuget/packages}/torchsharp/0.107.0" "$work/packages" -name libLibTorchSharp.so 2>/dev/null | head -n 1)"
 system_has_version=0
-for libstdcxx in /usr/lib/x86_64-linux-gnu/libstdc++.so.6 /usr/lib/aarch64-linux-gnu/libstdc++.so.6 /usr/lib64/libstdc++.so.6; do
-  if [ -f "$libstdcxx" ] && grep -aq 'GLIBCXX_3.4.32' "$libstdcxx"; then system_has_version=1; fi
-done
+if system_has_glibcxx_3_4_32; then system_has_version=1; fi
 if [ -n "$cached" ]; then
   if [ "$system_has_version" -eq 0 ]; then
     cmp -s "$lib" "$cached" && fail "the app's libLibTorchSharp.so was not patched"

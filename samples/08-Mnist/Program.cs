@@ -11,6 +11,7 @@
 using System.Diagnostics;
 using FashionVision.Data;
 using FashionVision.Evaluation;
+using FashionVision.Inference;
 using FashionVision.Training;
 using TorchSharp;
 
@@ -45,7 +46,7 @@ var history = trainer.Fit(train);
 var result = Evaluator.Evaluate(model, test, new EvaluatorOptions
 {
     Normalization = trainer.Normalization,
-    HorizontalFlipTta = recipe.HorizontalFlipTta,
+    Tta = recipe.Tta,
 });
 var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuAtStart;
 Console.WriteLine();

@@ -31,7 +31,14 @@ public static class CliApp
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(error);
-        var context = new CliContext(output, error, cancellationToken);
+        return Run(args, new CliContext(output, error, cancellationToken));
+    }
+
+    /// <summary>Runs the tool in a given context (tests use it to drive an interactive console).</summary>
+    internal static int Run(string[] args, CliContext context)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        var (output, error) = (context.Output, context.Error);
         var root = BuildRootCommand(context);
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0 && parsed.Action is not { ClearsParseErrors: true })

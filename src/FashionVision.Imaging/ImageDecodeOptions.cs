@@ -58,6 +58,12 @@ public sealed record ImageDecodeOptions(
     /// <summary>No inversion and no fitting: only decoding, grayscale conversion and (if needed) resizing.</summary>
     public static ImageDecodeOptions Raw { get; } = new(Inversion: InversionMode.Never, Fit: FitMode.None);
 
+    /// <summary>
+    /// Images that declare more pixels than this are refused before any pixel is decoded (a server lowers it so that a small
+    /// file declaring huge dimensions cannot make it allocate gigabytes). At most <see cref="ImageDecoder.MaxPixels"/>.
+    /// </summary>
+    public long MaxPixels { get; init; } = ImageDecoder.MaxPixels;
+
     internal void Validate(string paramName)
     {
         if (Width is < 1 or > 4096)
@@ -74,5 +80,7 @@ public sealed record ImageDecodeOptions(
             throw new ArgumentOutOfRangeException(paramName, size, $"{nameof(ObjectSize)} must be between 1 and the output's shorter side ({Math.Min(Width, Height)}).");
         if (!(BackgroundThreshold is >= 0 and < 1))
             throw new ArgumentOutOfRangeException(paramName, BackgroundThreshold, $"{nameof(BackgroundThreshold)} must be in [0, 1).");
+        if (MaxPixels is < 1 or > ImageDecoder.MaxPixels)
+            throw new ArgumentOutOfRangeException(paramName, MaxPixels, $"{nameof(MaxPixels)} must be between 1 and {ImageDecoder.MaxPixels}.");
     }
 }

@@ -18,7 +18,7 @@ namespace FashionVision.Imaging;
 /// </remarks>
 public static class ImageDecoder
 {
-    /// <summary>Images with more pixels than this (100 megapixels) are refused rather than decoded.</summary>
+    /// <summary>Images with more pixels than this (100 megapixels) are refused rather than decoded; <see cref="ImageDecodeOptions.MaxPixels"/> can lower it.</summary>
     public const long MaxPixels = 100_000_000;
 
     /// <summary>Decodes an image file into C×H×W pixels in [0, 1].</summary>
@@ -108,7 +108,7 @@ public static class ImageDecoder
         options ??= ImageDecodeOptions.FashionMnist;
         options.Validate(nameof(options));
         using var scope = NewDisposeScope();
-        var gray = DecodeGray(bytes, sourceName, Math.Max(options.Width, options.Height));
+        var gray = DecodeGray(bytes, sourceName, Math.Max(options.Width, options.Height), options.MaxPixels);
         var prepared = Prepare(gray, options);
         return scope.MoveToOuter(prepared);
     }
@@ -117,7 +117,7 @@ public static class ImageDecoder
     /// Decodes to a grayscale H×W float tensor in [0, 1] (no inversion, no resizing). Images whose shorter side exceeds 8× the
     /// output size are decoded at a reduced size where the format supports it (JPEG, WebP), which keeps phone photos cheap.
     /// </summary>
-    internal static Tensor DecodeGray(byte[] bytes, string sourceName, int outputSize = int.MaxValue)
+    internal static Tensor DecodeGray(byte[] bytes, string sourceName, int outputSize = int.MaxValue, long maxPixels = MaxPixels)
     {
         if (bytes.Length == 0)
             throw new ImageDecodeException(sourceName, "it is empty (0 bytes).");
@@ -127,8 +127,8 @@ public static class ImageDecoder
         var info = codec.Info;
         if (info.Width <= 0 || info.Height <= 0)
             throw new ImageDecodeException(sourceName, $"it declares an empty size {info.Width}×{info.Height}.");
-        if ((long)info.Width * info.Height > MaxPixels)
-            throw new ImageDecodeException(sourceName, $"it is too large ({info.Width}×{info.Height} pixels; at most {MaxPixels} are decoded).");
+        if ((long)info.Width * info.Height > maxPixels)
+            throw new ImageDecodeException(sourceName, $"it is too large ({info.Width}×{info.Height} pixels; at most {maxPixels} are decoded).");
 
         var target = new SKImageInfo(info.Width, info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
         var scale = 8.0 * outputSize / Math.Min(info.Width, info.Height);

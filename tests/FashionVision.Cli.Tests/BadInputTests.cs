@@ -13,6 +13,9 @@ public sealed class BadInputTests
     [TestCase("--label-smoothing", "1.5", "--label-smoothing must be a finite number >= 0 and <= 0.99")]
     [TestCase("--max-train-images", "0", "--max-train-images must be at least 1")]
     [TestCase("--seed", "1e3", "1e3")]
+    [TestCase("--validation-split", "0.95", "--validation-split must be a finite number >= 0 and <= 0.9")]
+    [TestCase("--early-stopping", "0", "--early-stopping must be at least 1")]
+    [TestCase("--overfitting-threshold", "0", "--overfitting-threshold must be a finite number > 0")]
     public void ABadNumberIsOneLine(string option, string value, string expected)
     {
         var result = CliRunner.Run("train", option, value, "--output", Path.Combine(Path.GetTempPath(), "fv-never-created"));
@@ -47,7 +50,9 @@ public sealed class BadInputTests
     public void AnUnknownRecipeListsTheRecipes()
     {
         var result = CliRunner.Run("train", "--recipe", "imagenet-in-an-hour");
-        CliRunner.AssertOneLineError(result, CliApp.UsageError, "Unknown recipe 'imagenet-in-an-hour'. Valid names: fashion-mnist-fast, mnist.");
+        CliRunner.AssertOneLineError(result, CliApp.UsageError,
+            $"Unknown recipe 'imagenet-in-an-hour'. Valid names: {string.Join(", ", FashionVision.Training.Recipes.Names)}.");
+        Assert.That(FashionVision.Training.Recipes.Names, Does.Contain("fashion-mnist-fast").And.Contain("mnist"));
     }
 
     [TestCase("--epochs", "3")]

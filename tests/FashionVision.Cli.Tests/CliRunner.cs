@@ -8,6 +8,23 @@ internal static class CliRunner
         public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Output}\n--- stderr\n{Error}";
     }
 
+    /// <summary>Skips the test unless Fashion-MNIST is installed where the library looks (never downloads).</summary>
+    public static void RequireFashionMnist()
+    {
+        if (new FashionVision.Data.FashionMnistSource(new FashionVision.Data.DatasetOptions { AllowDownload = false }).Locate() is null)
+            Assert.Ignore("Fashion-MNIST is not installed (run eng/setup.sh)");
+    }
+
+    /// <summary>A new, not yet created folder under the temporary folder, for a run's output.</summary>
+    public static string NewFolder(string prefix) => Path.Combine(Path.GetTempPath(), $"{prefix}-{Guid.NewGuid():N}");
+
+    /// <summary>Deletes a run folder if it exists.</summary>
+    public static void RemoveFolder(string folder)
+    {
+        if (Directory.Exists(folder))
+            Directory.Delete(folder, recursive: true);
+    }
+
     public static Result Run(params string[] args)
     {
         var output = new StringWriter();

@@ -74,7 +74,10 @@ public sealed class TrainCommandTests
         {
             Assert.That(history.GetArrayLength(), Is.EqualTo(1));
             Assert.That(history[0].GetProperty("trainLoss").GetDouble(), Is.GreaterThan(0).And.LessThan(10));
-            Assert.That(root.GetProperty("dataset").GetProperty("trainImages").GetInt64(), Is.EqualTo(640));
+            Assert.That(root.GetProperty("dataset").GetProperty("trainImages").GetInt64() + root.GetProperty("dataset").GetProperty("validationImages").GetInt64(),
+                Is.EqualTo(640), "a tenth of the 640 images is held out for validation by default");
+            Assert.That(root.GetProperty("dataset").GetProperty("validationImages").GetInt64(), Is.EqualTo(64).Within(5));
+            Assert.That(history[0].GetProperty("validationLoss").GetDouble(), Is.GreaterThan(0));
             Assert.That(root.GetProperty("dataset").GetProperty("testImages").GetInt64(), Is.EqualTo(300));
             Assert.That(matrix, Has.Length.EqualTo(10));
             Assert.That(matrix.All(r => r.Length == 10), Is.True);
@@ -85,6 +88,8 @@ public sealed class TrainCommandTests
             Assert.That(test.GetProperty("perClass")[9].GetProperty("class").GetString(), Is.EqualTo("Ankle boot"));
             Assert.That(root.GetProperty("options").GetProperty("model").GetString(), Is.EqualTo("lenet5"));
             Assert.That(root.GetProperty("options").GetProperty("learningRate").GetDouble(), Is.EqualTo(0.003));
+            Assert.That(root.GetProperty("options").GetProperty("threads").GetInt32(), Is.EqualTo(torch.get_num_threads()),
+                "the thread count the run trained with, part of what makes the seed reproducible");
             Assert.That(root.GetProperty("wallTimeSeconds").GetDouble(), Is.GreaterThan(0));
         });
     }
@@ -121,6 +126,26 @@ public sealed class TrainCommandTests
     }
 
     [Test]
+    public void ExportWritesATritonModelRepository()
+    {
+        Assert.That(_train.ExitCode, Is.Zero, _train.ToString());
+        string checkpoint = Directory.GetFiles(_folder, "last.ckpt").Single();
+        string repository = Path.Combine(_folder, "triton");
+        var export = CliRunner.Run("export", checkpoint, "--output", Path.Combine(_folder, "triton-export", "model.onnx"), "--triton", repository, "--triton-name", "fashion");
+        Assert.That(export.ExitCode, Is.Zero, export.ToString());
+        string config = File.ReadAllText(Path.Combine(repository, "fashion", "config.pbtxt"));
+        Assert.Multiple(() =>
+        {
+            Assert.That(export.Output, Does.Contain("Triton model: " + Path.Combine(repository, "fashion")));
+            Assert.That(File.Exists(Path.Combine(repository, "fashion", "1", "model.onnx")), Is.True);
+            Assert.That(File.ReadAllLines(Path.Combine(repository, "fashion", "labels.txt")), Is.EqualTo(FashionMnistSource.Classes));
+            Assert.That(config, Does.Contain("name: \"fashion\"").And.Contain("dims: [ 1, 28, 28 ]").And.Contain("dims: [ 10 ]"));
+        });
+        var badName = CliRunner.Run("export", checkpoint, "--triton", repository, "--triton-name", "../up");
+        CliRunner.AssertOneLineError(badName, CliApp.UsageError, "--triton-name");
+    }
+
+    [Test]
     public void ExportWritesOnnxAndInt8AndPredictAgreesWithTheCheckpoint()
     {
         Assert.That(_train.ExitCode, Is.Zero, _train.ToString());
@@ -137,15 +162,7 @@ public sealed class TrainCommandTests
         });
 
         // Three real test images as PNG files, the way a user would have them.
-        var images = new List<string>();
-        using (var test = new FashionMnistSource().Load(DatasetSplit.Test))
-            for (int i = 0; i < 3; i++)
-            {
-                string path = Path.Combine(_folder, "images", $"test-{i}.png");
-                using var image = test.Images[i].to_type(ScalarType.Float32).div(255);
-                FashionVision.Visualization.TensorImages.SavePng(image, path);
-                images.Add(path);
-            }
+        var images = TestImages.SavePngs(Path.Combine(_folder, "images"), 3);
 
         var fromOnnx = CliRunner.Run(["predict", .. images, "--model", onnx, "--style", "raw"]);
         var fromCheckpoint = CliRunner.Run(["predict", .. images, "--model", checkpoint, "--style", "raw"]);
@@ -158,6 +175,26 @@ public sealed class TrainCommandTests
         Assert.That(onnxClasses, Has.Count.EqualTo(3), fromOnnx.Output);
         Assert.That(onnxClasses, Is.EqualTo(PredictedClasses(fromCheckpoint.Output)), "ONNX Runtime and TorchSharp agree");
         Assert.That(onnxClasses, Is.All.AnyOf(FashionMnistSource.Classes.ToArray()));
+    }
+
+    [Test]
+    public void ResumeWithOtherOptionsIsRefusedInOneLineListingThem()
+    {
+        Assert.That(_train.ExitCode, Is.Zero, _train.ToString());
+        string resumed = _folder + "-resumed";
+        try
+        {
+            var result = CliRunner.Run("train", "--dataset", "fashion-mnist", "--model", "lenet5", "--epochs", "2", "--batch-size", "64",
+                "--lr", "0.003", "--max-train-images", "640", "--max-test-images", "300", "--seed", "3", "--output", resumed,
+                "--resume", Path.Combine(_folder, "last.ckpt"));
+            CliRunner.AssertOneLineError(result, CliApp.UsageError, "Epochs 1 → 2");
+            Assert.That(result.Error, Does.Contain("--allow-changed-options"));
+        }
+        finally
+        {
+            if (Directory.Exists(resumed))
+                Directory.Delete(resumed, recursive: true);
+        }
     }
 
     [Test]

@@ -96,6 +96,23 @@ public class GradCamTests
     }
 
     [Test]
+    public void ThroughInputPreprocessing_CamIsInTheRawImagesCoordinates()
+    {
+        manual_seed(0);
+        // 14×14 raw images, upsampled to the 28×28 the network takes: the model's own preprocessing.
+        using var model = new PreprocessedClassifier(new HalvesModel(), new InputPreprocessing { Size = 28 }, inputChannels: 1);
+        var input = rand(new long[] { 2, 1, 14, 14 }, generator: new Generator(5)) * 0.5 + 0.25;
+        using var result = new GradCam(model).Explain(input, full(2, 0L));
+
+        using var noGrad = no_grad();
+        var resized = nn.functional.interpolate(input, [28, 28], mode: InterpolationMode.Bilinear, align_corners: false);
+        Assert.That((result.Logits - model.Inner.forward(resized)).abs().max().item<float>(), Is.LessThan(1e-5f), "the logits of the preprocessed input");
+        Assert.That(result.Heatmaps.shape, Is.EqualTo(new long[] { 2, 14, 14 }), "one heatmap cell per raw pixel");
+        Assert.That(result.Heatmaps[.., .., ..6].min().item<float>(), Is.GreaterThan(0.2f), "class 0 lights up the left half");
+        Assert.That(result.Heatmaps[.., .., 8..].max().item<float>(), Is.EqualTo(0f), "and nothing on the right");
+    }
+
+    [Test]
     public void DefaultTarget_IsThePredictedClass()
     {
         using var model = new HalvesModel();

@@ -6,7 +6,10 @@ using TorchSharp;
 
 namespace FashionVision.Cli.Commands;
 
-/// <summary><c>fashionvision evaluate</c>: a checkpoint's accuracy, per-class report and most confused pairs on a test split.</summary>
+/// <summary>
+/// <c>fashionvision evaluate</c>: a checkpoint's (or an ensemble's) accuracy, per-class report, most confused pairs and, for
+/// Fashion-MNIST, the confusion among the upper-body garments, on a test split, optionally with test-time augmentation.
+/// </summary>
 internal static class EvaluateCommand
 {
     public static Command Create(CliContext context)
@@ -20,18 +23,20 @@ internal static class EvaluateCommand
         });
         var dataDir = CommonOptions.DataDirectory();
         var maxTest = CommonOptions.OptionalInt("--max-test-images", "Evaluate on only the first N test images");
-        var tta = new Option<bool>("--tta") { Description = "Test-time augmentation: average with the horizontally flipped images" };
+        var tta = CommonOptions.Tta();
+        var ensemble = CommonOptions.Ensemble();
         var device = CommonOptions.Device();
         var batchSize = CommonOptions.Int("--batch-size", 512, "Images per evaluation batch");
         var command = new Command("evaluate", "Evaluate a trained checkpoint on a test split: accuracy, per-class precision/recall/F1, confusion.")
         {
-            checkpoint, dataset, dataDir, maxTest, tta, device, batchSize,
+            checkpoint, dataset, dataDir, maxTest, tta, ensemble, device, batchSize,
         };
         command.SetAction(parse =>
         {
             var file = parse.GetRequiredValue(checkpoint);
             var torchDevice = CommonOptions.ResolveDevice(parse.GetRequiredValue(device));
-            var (model, manifest) = CheckpointModels.Load(file);
+            var (model, manifest, normalization) = CheckpointModels.LoadForInference(file, CommonOptions.GetEnsemble(parse, ensemble));
+            var policy = CommonOptions.GetTta(parse, tta);
             using (model)
             {
                 string datasetName = parse.GetValue(dataset) ?? DatasetFor(manifest.ClassNames);
@@ -43,16 +48,23 @@ internal static class EvaluateCommand
                 var result = Evaluator.Evaluate(model, test, new EvaluatorOptions
                 {
                     Device = torchDevice,
-                    Normalization = manifest.Normalization,
-                    HorizontalFlipTta = parse.GetValue(tta),
+                    Normalization = normalization,
+                    Tta = policy,
                     BatchSize = parse.GetValue(batchSize),
                 });
-                context.Output.WriteLine($"{manifest.ModelName} ({file.Name}, epoch {manifest.Epoch}) on {datasetName}: {result}");
+                string views = policy is null ? "" : $", test-time augmentation {policy} ({policy.Views.Count} views)";
+                context.Output.WriteLine($"{CheckpointModels.Describe(model, manifest, file)} on {datasetName}{views}: {result}");
                 context.Output.WriteLine();
                 context.Output.WriteLine(result.ToReport());
                 var pairs = result.MostConfusedPairs(3).Where(p => p.Count > 0).ToList();
                 if (pairs.Count > 0)
                     context.Output.WriteLine("most confused (true → predicted): " + string.Join("; ", pairs.Select(p => $"{result.ClassNames[p.TrueClass]} → {result.ClassNames[p.PredictedClass]} ({p.Count})")));
+                if (FashionMnistSource.UpperBodyClasses.All(result.ClassNames.Contains))
+                {
+                    context.Output.WriteLine();
+                    context.Output.WriteLine("confusion among the upper-body garments:");
+                    context.Output.Write(result.ConfusionTable(FashionMnistSource.UpperBodyClasses));
+                }
             }
             return CliApp.Success;
         });

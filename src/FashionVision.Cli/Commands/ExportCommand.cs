@@ -1,12 +1,18 @@
 using System.CommandLine;
 using FashionVision.Cli.Infrastructure;
 using FashionVision.Data;
+using FashionVision.Inference;
 using FashionVision.Onnx;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace FashionVision.Cli.Commands;
 
-/// <summary><c>fashionvision export</c>: a checkpoint to ONNX (opset 17, dynamic batch), optionally also INT8 (QDQ).</summary>
+/// <summary>
+/// <c>fashionvision export</c>: a checkpoint to ONNX (opset 17, dynamic batch), optionally also INT8 (QDQ), and optionally into
+/// an NVIDIA Triton model repository. With <c>--ensemble</c> and <c>--tta</c> the graph averages the members' and the views'
+/// probabilities itself.
+/// </summary>
 internal static class ExportCommand
 {
     public static Command Create(CliContext context)
@@ -17,14 +23,24 @@ internal static class ExportCommand
         var calibration = CommonOptions.Int("--calibration-images", 512, "Training images used to calibrate the INT8 activation ranges");
         var dataDir = CommonOptions.DataDirectory();
         var opset = CommonOptions.Int("--opset", OnnxExportOptions.MinimumOpset, $"ONNX opset ({OnnxExportOptions.MinimumOpset}-{OnnxExportOptions.MaximumOpset})", OnnxExportOptions.MinimumOpset);
-        var command = new Command("export", "Export a checkpoint to ONNX, checked to load, with optional INT8 quantization.")
+        var triton = new Option<DirectoryInfo?>("--triton") { Description = "Also write an NVIDIA Triton model repository here: <dir>/<name>/1/model.onnx, config.pbtxt, labels.txt (with --int8 also <name>-int8)" };
+        var tritonName = new Option<string?>("--triton-name") { Description = "The model's name in the Triton repository (default: the checkpoint's model name)" };
+        tritonName.Validators.Add(result =>
         {
-            checkpoint, output, int8, calibration, dataDir, opset,
+            if (result.GetValueOrDefault<string?>() is { } name && !TritonModelRepository.IsValidName(name))
+                result.AddError($"--triton-name must be letters, digits, '.', '-' or '_', not '{name}'.");
+        });
+        var tta = CommonOptions.Tta();
+        var ensemble = CommonOptions.Ensemble();
+        var command = new Command("export", "Export a checkpoint to ONNX, checked to load, with optional INT8 quantization and a Triton model repository.")
+        {
+            checkpoint, output, int8, calibration, dataDir, opset, triton, tritonName, tta, ensemble,
         };
         command.SetAction(parse =>
         {
             var file = parse.GetRequiredValue(checkpoint);
-            var (model, manifest) = CheckpointModels.Load(file);
+            var (network, manifest, normalization) = CheckpointModels.LoadForInference(file, CommonOptions.GetEnsemble(parse, ensemble));
+            nn.Module<Tensor, Tensor> model = CommonOptions.GetTta(parse, tta) is { } policy ? new TtaClassifier(network, policy, normalization) : network;
             using (model)
             {
                 if (parse.GetValue(opset) > OnnxExportOptions.MaximumOpset)
@@ -39,12 +55,19 @@ internal static class ExportCommand
                     Width = shape[2],
                     Opset = parse.GetValue(opset),
                     ClassNames = manifest.ClassNames,
-                    Mean = manifest.Normalization?.Mean,
-                    Std = manifest.Normalization?.Std,
-                    GraphName = manifest.ModelName,
+                    Mean = normalization?.Mean,
+                    Std = normalization?.Std,
+                    GraphName = model is EnsembleClassifier or TtaClassifier ? model.GetName() : manifest.ModelName,
                 });
                 long size = new FileInfo(path).Length;
-                context.Output.WriteLine($"ONNX model: {path} ({size / 1024.0:N0} KiB, opset {parse.GetValue(opset)}, input {shape[0]}×{shape[1]}×{shape[2]}, dynamic batch)");
+                string averaged = model is TtaClassifier t ? $", averages {t.Policy.Views.Count} test-time views" : "";
+                if (network is EnsembleClassifier e)
+                    averaged += $", averages {e.Members.Count} models";
+                context.Output.WriteLine($"ONNX model: {path} ({size / 1024.0:N0} KiB, opset {parse.GetValue(opset)}, input {shape[0]}×{shape[1]}×{shape[2]}, dynamic batch{averaged})");
+                var repository = parse.GetValue(triton);
+                var name = parse.GetValue(tritonName) ?? manifest.ModelName ?? "model";
+                if (repository is not null)
+                    WriteTriton(context, path, repository, name);
 
                 if (parse.GetValue(int8))
                 {
@@ -54,11 +77,19 @@ internal static class ExportCommand
                     using var images = train.Images.to_type(ScalarType.Float32).div(255);
                     var report = OnnxQuantizer.QuantizeStatic(path, quantized, images);
                     context.Output.WriteLine($"INT8 model: {quantized} ({report.QuantizedBytes / 1024.0:N0} KiB, {report.CompressionRatio:0.0}× smaller; {report.QuantizedWeights} weights and {report.QuantizedActivations} activations quantized, calibrated on {report.CalibrationImages} images)");
+                    if (repository is not null)
+                        WriteTriton(context, quantized, repository, name + "-int8");
                 }
             }
             return CliApp.Success;
         });
         return command;
+    }
+
+    private static void WriteTriton(CliContext context, string onnxPath, DirectoryInfo repository, string name)
+    {
+        var layout = TritonModelRepository.Write(onnxPath, repository.FullName, new TritonModelOptions { Name = name });
+        context.Output.WriteLine($"Triton model: {layout.ModelDirectory} (config.pbtxt, labels.txt, 1/model.onnx; serve with tritonserver --model-repository {repository.FullName})");
     }
 
     private static IDatasetSource DatasetFor(IReadOnlyList<string> classNames, DirectoryInfo? dataDir)

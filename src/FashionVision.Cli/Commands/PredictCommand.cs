@@ -27,7 +27,8 @@ internal static class PredictCommand
         var top = CommonOptions.Int("--top", 3, "How many classes to show per image");
         var style = CommonOptions.Named("--style", "fashion-mnist", "How to fit a photo into the model's input", () => Styles, "style");
         var invert = CommonOptions.Named("--invert", "auto", "Invert dark-on-light photos", () => Inversions, "inversion");
-        var command = new Command("predict", "Classify image files with a trained checkpoint or an exported ONNX model.") { images, model, top, style, invert };
+        var tta = CommonOptions.Tta();
+        var command = new Command("predict", "Classify image files with a trained checkpoint or an exported ONNX model.") { images, model, top, style, invert, tta };
         command.SetAction(parse =>
         {
             var files = parse.GetRequiredValue(images);
@@ -35,7 +36,7 @@ internal static class PredictCommand
                 if (!file.Exists)
                     throw new CliException($"no such image: {file.FullName}");
             var modelFile = parse.GetRequiredValue(model);
-            using var predictor = Open(modelFile);
+            using var predictor = Open(modelFile, CommonOptions.GetTta(parse, tta));
             var (channels, height, width) = predictor.InputShape;
             var decode = DecodeOptions(parse.GetRequiredValue(style)) with
             {
@@ -65,10 +66,12 @@ internal static class PredictCommand
         _ => ImageDecodeOptions.FashionMnist,
     };
 
-    private static IPredictor Open(FileInfo file)
+    private static IPredictor Open(FileInfo file, TestTimeAugmentation? tta)
     {
-        if (file.Extension.Equals(".onnx", StringComparison.OrdinalIgnoreCase))
-            return OnnxPredictor.Load(file.FullName);
-        return Predictor.FromCheckpoint(file.FullName, manifest => CheckpointModels.Create(manifest, file.FullName));
+        if (!file.Extension.Equals(".onnx", StringComparison.OrdinalIgnoreCase))
+            return Predictor.FromCheckpoint(file.FullName, tta: tta);
+        if (tta is not null)
+            throw new CliException("--tta applies to checkpoints; an ONNX model averages test-time views when it was exported with `fashionvision export --tta`.");
+        return OnnxPredictor.Load(file.FullName);
     }
 }

@@ -7,6 +7,7 @@ using FashionVision.Evaluation;
 using FashionVision.Models;
 using FashionVision.Training;
 using FashionVision.Transforms;
+using FashionVision.Visualization;
 using Spectre.Console;
 using TorchSharp;
 
@@ -21,6 +22,10 @@ internal static class TrainCommand
     private static readonly string[] Optimizers = ["adamw", "adam", "sgd"];
     private static readonly string[] Schedulers = ["constant", "step", "cosine", "cosine-restarts", "onecycle", "plateau"];
     private static readonly string[] Losses = ["cross-entropy", "focal", "center", "arcface"];
+    private static readonly string[] Precisions = ["float32", "bfloat16"];
+
+    /// <summary>The share of the training images a run holds out for validation unless told otherwise.</summary>
+    public const double DefaultValidationSplit = 0.1;
 
     public static Command Create(CliContext context)
     {
@@ -57,8 +62,64 @@ internal static class TrainCommand
             if (result.GetValueOrDefault<FileInfo?>() is { Exists: false } file)
                 result.AddError($"--resume: no such checkpoint '{file.FullName}'.");
         });
+        var inputSize = CommonOptions.OptionalInt("--input-size", "Resize the images to N×N inside the model (e.g. 224 for resnet18-imagenet, which also turns grey into RGB with ImageNet mean/std)");
+        var weights = new Option<FileInfo?>("--weights") { Description = "torchvision resnet18 weights (.safetensors) to start resnet18-imagenet from (the head is replaced)" };
+        weights.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<FileInfo?>() is { Exists: false } file)
+                result.AddError($"--weights: no such file '{file.FullName}'.");
+        });
+        var classWeights = new Option<string?>("--class-weights") { Description = "Loss weight per class: one number per class, or class=weight pairs such as Shirt=2,T-shirt/top=1.5" };
+        var targeted = new Option<string?>("--targeted-augmentation") { Description = "An augmentation preset for some classes only, PRESET:CLASSES, e.g. standard:Shirt,T-shirt/top" };
+        var allowChanged = new Option<bool>("--allow-changed-options")
+        {
+            Description = "With --resume: continue even if the options differ from the checkpoint's run (the run then differs from an uninterrupted one)",
+        };
+        var threads = CommonOptions.OptionalInt("--threads", "Intra-op threads while training (default: torch's; with --resume: the checkpoint's); part of what makes a seed reproducible");
         var maxTrain = CommonOptions.OptionalInt("--max-train-images", "Use only the first N training images (quick runs)");
         var maxTest = CommonOptions.OptionalInt("--max-test-images", "Evaluate on only the first N test images");
+        var validationSplit = CommonOptions.Double("--validation-split", DefaultValidationSplit,
+            "Fraction of the training images held out for validation (stratified by class, chosen by --seed): validation loss and accuracy every epoch, best.ckpt, --early-stopping and the plateau schedule; 0 trains on all of them (a recipe holds out none unless given)",
+            0, inclusive: true, maximum: 0.9);
+        var earlyStopping = CommonOptions.OptionalInt("--early-stopping", "Stop when the validation loss has not improved for N epochs, and keep the best epoch's weights (needs a validation split)");
+        var overfittingThreshold = CommonOptions.Double("--overfitting-threshold", OverfittingMonitor.DefaultThreshold,
+            "Warn when the validation loss exceeds the training loss by more than this");
+        var tensorboard = new Option<DirectoryInfo?>("--tensorboard")
+        {
+            Description = "Also log the run for TensorBoard into this folder (tensorboard --logdir DIR): losses, accuracies and learning rate per batch and epoch, confusion matrices, sample and mistake grids",
+        };
+        var timeBudget = new Option<string?>("--time-budget")
+        {
+            Description = "Train against the clock: the learning-rate schedule is laid over this wall-clock budget (e.g. 60s, 2m, 1h30m), counted from the start of the process with the test evaluation kept inside it, and the run ends annealed at the deadline; --epochs becomes an upper bound",
+        };
+        timeBudget.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string?>() is { } text)
+            {
+                try
+                {
+                    TimeBudget.ParseDuration(text);
+                }
+                catch (FormatException e)
+                {
+                    result.AddError($"--time-budget: {e.Message}");
+                }
+            }
+        });
+        var precision = CommonOptions.Named("--precision", "float32", "The format convolutions compute in (bfloat16: mixed precision with float32 weights, for models that support it, e.g. fast-cnn)", () => Precisions, "precision");
+        var stopAtAccuracy = new Option<double?>("--stop-at-accuracy")
+        {
+            Description = "Stop at the first epoch whose validation accuracy reaches this value, in (0, 1] (needs a validation split)",
+        };
+        stopAtAccuracy.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<double?>() is { } target && !(target > 0 && target <= 1))
+                result.AddError($"--stop-at-accuracy must be in (0, 1], got {target}.");
+        });
+        var whiten = new Option<bool>("--whiten")
+        {
+            Description = "Initialise the model's first convolution as a frozen bank of patch-whitening filters computed from the training images (the speedrun recipes' stem)",
+        };
         var recipe = new Option<string?>("--recipe", "-r")
         {
             Description = $"Train a measured recipe: its dataset, model, epochs and training options (docs/recipes.md) ({string.Join(", ", Recipes.Names)})",
@@ -69,14 +130,20 @@ internal static class TrainCommand
                 CommonOptions.RequireKnown(result, name, Recipes.Names, "recipe");
         });
         // What a recipe fixes: giving one of these with --recipe is an error rather than a silent override.
-        Option[] fixedByRecipe = [dataset, model, epochs, batchSize, lr, weightDecay, optimizer, scheduler, warmup, augmentation, loss, labelSmoothing,
+        Option[] fixedByRecipe = [dataset, model, epochs, batchSize, lr, weightDecay, optimizer, scheduler, warmup, augmentation, loss, labelSmoothing, timeBudget, precision, whiten, inputSize, weights,
             centerWeight, arcFaceMargin, arcFaceScale];
 
         var command = new Command("train", "Train a model, evaluate it on the test split, and write a run folder with metrics, plots and a report.")
         {
             dataset, dataDir, model, epochs, batchSize, lr, weightDecay, optimizer, scheduler, warmup, augmentation, loss, labelSmoothing,
-            centerWeight, arcFaceMargin, arcFaceScale, diagnostics, seed, device, output, resume, maxTrain, maxTest, recipe,
+            centerWeight, arcFaceMargin, arcFaceScale, diagnostics,
+            seed, device, output, resume, allowChanged, threads, maxTrain, maxTest, recipe, validationSplit, earlyStopping, overfittingThreshold, tensorboard,
+            timeBudget, precision, stopAtAccuracy, whiten, inputSize, weights, classWeights, targeted,
         };
+        // What every run (recipe or not) takes from the command line besides the training options.
+        Workflow WorkflowFrom(ParseResult parse, double defaultSplit) => new(
+            parse.GetResult(validationSplit) is { Implicit: false } ? parse.GetValue(validationSplit) : defaultSplit,
+            parse.GetValue(earlyStopping), parse.GetValue(overfittingThreshold), parse.GetValue(tensorboard)?.FullName, parse.GetValue(stopAtAccuracy));
         command.SetAction(parse =>
         {
             if (parse.GetValue(recipe) is { } recipeName)
@@ -85,8 +152,9 @@ internal static class TrainCommand
                     throw new CliException($"--recipe {recipeName} fixes {clash.Name}; leave {clash.Name} out, or train without --recipe.");
                 var chosen = Recipes.Get(recipeName, parse.GetResult(seed) is { Implicit: false } ? parse.GetValue(seed) : 0);
                 return Run(context, RecipeSettings(chosen, parse.GetValue(dataDir)?.FullName, parse.GetRequiredValue(device),
-                    parse.GetRequiredValue(output).FullName, parse.GetValue(resume)?.FullName, parse.GetValue(maxTrain), parse.GetValue(maxTest),
-                    parse.GetValue(diagnostics)), chosen);
+                    parse.GetRequiredValue(output).FullName, parse.GetValue(resume)?.FullName, parse.GetValue(allowChanged), parse.GetValue(threads),
+                    parse.GetValue(maxTrain), parse.GetValue(maxTest), WorkflowFrom(parse, 0), parse.GetValue(diagnostics))
+                    with { ClassWeights = parse.GetValue(classWeights), TargetedAugmentation = parse.GetValue(targeted) }, chosen);
             }
             var settings = new TrainSettings(
                 Dataset: parse.GetRequiredValue(dataset).ToLowerInvariant(),
@@ -110,17 +178,29 @@ internal static class TrainCommand
                 Device: parse.GetRequiredValue(device),
                 Output: parse.GetRequiredValue(output).FullName,
                 Resume: parse.GetValue(resume)?.FullName,
+                AllowChangedOptions: parse.GetValue(allowChanged),
+                Threads: parse.GetValue(threads),
                 MaxTrainImages: parse.GetValue(maxTrain),
                 MaxTestImages: parse.GetValue(maxTest),
-                Recipe: null);
+                Recipe: null,
+                Workflow: WorkflowFrom(parse, DefaultValidationSplit))
+            {
+                TimeBudgetSeconds = parse.GetValue(timeBudget) is { } budget ? TimeBudget.ParseDuration(budget).TotalSeconds : null,
+                Precision = parse.GetRequiredValue(precision).ToLowerInvariant(),
+                WhitenStem = parse.GetValue(whiten),
+                InputSize = parse.GetValue(inputSize),
+                Weights = parse.GetValue(weights)?.FullName,
+                ClassWeights = parse.GetValue(classWeights),
+                TargetedAugmentation = parse.GetValue(targeted),
+            };
             return Run(context, settings, recipe: null);
         });
         return command;
     }
 
     /// <summary>The settings a recipe amounts to, as metrics.json records them.</summary>
-    private static TrainSettings RecipeSettings(Recipe recipe, string? dataDirectory, string device, string output, string? resume, int? maxTrain, int? maxTest,
-        bool diagnostics)
+    private static TrainSettings RecipeSettings(Recipe recipe, string? dataDirectory, string device, string output, string? resume, bool allowChanged,
+        int? threads, int? maxTrain, int? maxTest, Workflow workflow, bool diagnostics)
     {
         var o = recipe.Options;
         return new TrainSettings(
@@ -145,33 +225,61 @@ internal static class TrainCommand
             Device: device,
             Output: output,
             Resume: resume,
+            AllowChangedOptions: allowChanged,
+            Threads: threads,
             MaxTrainImages: maxTrain,
             MaxTestImages: maxTest,
-            Recipe: recipe.Name);
+            Recipe: recipe.Name,
+            Workflow: workflow)
+        {
+            TimeBudgetSeconds = recipe.Budget?.TotalSeconds,
+            Precision = o.Precision == ComputePrecision.BFloat16 ? "bfloat16" : "float32",
+            WhitenStem = recipe.Initialize is not null,
+        };
     }
 
     private static int Run(CliContext context, TrainSettings settings, Recipe? recipe)
     {
         var clock = Stopwatch.StartNew();
         var device = CommonOptions.ResolveDevice(settings.Device);
+        var workflow = settings.Workflow;
         Directory.CreateDirectory(settings.Output);
 
         var source = DatasetCatalog.Create(settings.Dataset, CommonOptions.DatasetOptions(settings.DataDirectory is null ? null : new DirectoryInfo(settings.DataDirectory)));
-        using var train = RunData.Load(source, DatasetSplit.Train, settings.MaxTrainImages);
+        var (train, validation) = RunData.HoldOut(RunData.Load(source, DatasetSplit.Train, settings.MaxTrainImages), workflow.ValidationSplit, settings.Seed);
+        using var trainOwner = train;
+        using var validationOwner = validation;
         using var test = RunData.Load(source, DatasetSplit.Test, settings.MaxTestImages);
         var (channels, height, width) = train.ImageShape;
 
-        var modelOptions = ModelZoo.DefaultOptions(settings.Model) with { InputChannels = channels, NumClasses = train.NumClasses, Seed = settings.Seed };
+        var registration = ModelZoo.GetRegistration(settings.Model);
+        bool sizeFits = registration.InputHeight == height && registration.InputWidth == width;
+        // The model's own preprocessing (resnet18-imagenet: ImageNet's) when the data does not fit it or --input-size asks for it.
+        var preprocessing = settings.InputSize is int size
+            ? (registration.Preprocessing ?? new InputPreprocessing()) with { Size = size }
+            : sizeFits ? null : registration.Preprocessing;
+        var modelOptions = ModelZoo.DefaultOptions(settings.Model) with
+        {
+            InputChannels = channels,
+            NumClasses = train.NumClasses,
+            Seed = settings.Seed,
+            Preprocessing = preprocessing,
+        };
         if (settings.Loss == "arcface")
             modelOptions = modelOptions with { Head = HeadKind.Cosine, CosineScale = settings.ArcFaceScale };
         var info = ModelZoo.Describe(settings.Model, modelOptions with { Seed = null });
-        if (info.InputHeight != height || info.InputWidth != width)
-            throw new CliException($"model {settings.Model} expects {info.InputShape} images; {settings.Dataset} has {channels}×{height}×{width}. Pick a 28×28 model (fashionvision models).");
+        if (preprocessing?.Size is null && !sizeFits)
+            throw new CliException($"model {settings.Model} expects {info.InputShape} images; {settings.Dataset} has {channels}×{height}×{width}. Pick a 28×28 model (fashionvision models) or resize inside the model with --input-size.");
         using var network = ModelZoo.Create(settings.Model, modelOptions);
+        if (settings.Weights is { } weightsFile)
+            LoadTorchvisionWeights(context, network, settings.Model, weightsFile);
 
-        context.Output.WriteLine($"{settings.Dataset}: {train.Count:N0} training and {test.Count:N0} test images; {settings.Model}: {info.ParameterCount:N0} parameters; device {device}");
+        string validationNote = validation is null ? "" : $" ({validation.Count:N0} held out for validation)";
+        context.Output.WriteLine($"{settings.Dataset}: {train.Count:N0} training{validationNote} and {test.Count:N0} test images; {settings.Model}: {info.ParameterCount:N0} parameters; device {device}");
+        if (preprocessing is not null)
+            context.Output.WriteLine($"input preprocessing inside the model: {preprocessing}");
         // A recipe brings its own training options; otherwise they come from the command line. Either way the run's own
-        // settings (device, run folder, resume, the model's zoo identity) go on top.
+        // settings (device, run folder, resume, the model's zoo identity, the validation workflow) go on top.
         var training = recipe?.Options ?? new TrainerOptions
         {
             Epochs = settings.Epochs,
@@ -181,38 +289,146 @@ internal static class TrainCommand
             Scheduler = SchedulerFor(settings),
             Loss = LossFor(settings),
             Augmentation = settings.Augmentation == "none" ? null : AugmentationPresets.Get(settings.Augmentation, train.NumClasses, flip: settings.Dataset != "mnist"),
+            Precision = settings.Precision == "bfloat16" ? ComputePrecision.BFloat16 : ComputePrecision.Float32,
+            TimeBudget = settings.TimeBudgetSeconds is { } seconds ? new TimeBudget(TimeSpan.FromSeconds(seconds)) : null,
         };
-        var monitors = settings.Diagnostics ? new RunDiagnostics(new GradientFlowMonitor(), new DeadReluMonitor()) : null;
-        var options = training with
+        if (training.Precision == ComputePrecision.BFloat16 && !network.SupportsBFloat16)
+            throw new CliException($"--precision bfloat16: {settings.Model} computes in float32 only (the FastCnn family supports bfloat16).", CliApp.UsageError);
+        // The budget counts from process start and keeps back the time of the test evaluation (its views included).
+        int testViews = recipe?.TestTimeViews ?? 1;
+        if (training.TimeBudget is { } timeBudget)
+            training = training with { TimeBudget = timeBudget with { StartedAt = context.StartedAt, ReserveForImages = test.Count * testViews } };
+        // A whitened stem is computed from the training images as the trainer will normalise them.
+        if (recipe?.Initialize is not null || settings.WhitenStem)
         {
-            Callbacks = monitors is null ? training.Callbacks : [.. training.Callbacks, monitors.GradientFlow, monitors.DeadRelu],
+            var normalization = training.Normalize ? training.Normalization ?? train.ComputeStatistics() : null;
+            training = training with { Normalization = normalization };
+            if (recipe?.Initialize is { } initialize)
+                initialize(network, train, normalization);
+            else
+                ConvInitialization.WhitenFirstConvolution(network, train, normalization);
+        }
+        var steps = new StepHistory();
+        var overfitting = new OverfittingMonitor(workflow.OverfittingThreshold);
+        using var tensorboard = workflow.TensorBoard is { } logDirectory ? new TensorBoardLogger(logDirectory) : null;
+        TrainerCallback[] monitors = tensorboard is null
+            ? [steps, overfitting]
+            : [steps, overfitting, tensorboard, new TensorBoardImageLogger(tensorboard, train)];
+        var diagnostics = settings.Diagnostics ? new RunDiagnostics(new GradientFlowMonitor(), new DeadReluMonitor()) : null;
+        if (diagnostics is not null)
+            monitors = [.. monitors, diagnostics.GradientFlow, diagnostics.DeadRelu];
+        var display = new TrainingDisplay(context, training.BatchSize);
+        var options = WithClassOptions(training, settings, train) with
+        {
             DropLast = train.Count > training.BatchSize,
             Device = device,
             CheckpointDirectory = settings.Output,
             ResumeFrom = settings.Resume,
-            ModelName = settings.Model,
-            ModelOptionsJson = JsonSerializer.Serialize(modelOptions with { Seed = null }, RunFiles.Json),
+            AllowChangedOptionsOnResume = settings.AllowChangedOptions,
+            IntraOpThreads = settings.Threads,
+            EarlyStopping = workflow.EarlyStopping is { } patience ? new EarlyStoppingOptions { Patience = patience } : training.EarlyStopping,
+            StopAtAccuracy = workflow.StopAtAccuracy ?? training.StopAtAccuracy,
+            Callbacks = [.. training.Callbacks, .. monitors],
+            Logger = display.Logger,
+            Progress = display,
         };
+        options = options.WithZooModel(settings.Model, modelOptions);
+        RequireValidationWhereNeeded(options, validation);
 
+        using var trainer = new Trainer(network, options);
         TrainingHistory history;
-        using (var trainer = new Trainer(network, options with { Progress = new TrainingReporter(context) }))
+        try
         {
-            history = trainer.Fit(train, validationSet: null, context.CancellationToken);
-            var evaluation = Evaluator.Evaluate(network, test, new EvaluatorOptions
-            {
-                Device = device,
-                Normalization = trainer.Normalization,
-                MistakeCount = 36,
-                HorizontalFlipTta = recipe?.HorizontalFlipTta ?? false,
-            });
-            clock.Stop();
-            var files = RunFiles.Write(settings.Output, settings, info, train, test, history, evaluation, clock.Elapsed, trainer.LastCheckpointPath, monitors);
-            context.Output.WriteLine($"test accuracy {evaluation.Accuracy:P2} on {evaluation.Count:N0} images (macro F1 {evaluation.MacroAverage.F1:0.0000}) in {clock.Elapsed.TotalSeconds:0.0}s");
-            context.Output.WriteLine($"run folder: {settings.Output}");
-            foreach (var file in files)
-                context.Output.WriteLine($"  {file}");
+            history = display.Run(options.Epochs, () => trainer.Fit(train, validation, context.CancellationToken));
         }
+        catch (ResumeSettingsMismatchException e)
+        {
+            throw new CliException($"--resume {e.Checkpoint}: the checkpoint's run had other settings ({string.Join("; ", e.Differences)}); " +
+                                   "give the options it was trained with, or add --allow-changed-options.", CliApp.UsageError, e);
+        }
+        // metrics.json records the thread count the run trained with (the option's, the checkpoint's or torch's).
+        settings = settings with { Threads = trainer.IntraOpThreads };
+        var evaluation = Evaluator.Evaluate(network, test, new EvaluatorOptions
+        {
+            Device = device,
+            Normalization = trainer.Normalization,
+            MistakeCount = 36,
+            Tta = recipe?.Tta,
+        });
+        clock.Stop();
+        // The checkpoint that holds the evaluated weights: best.ckpt when early stopping put the best epoch's weights back,
+        // else last.ckpt (or, for a resumed run with nothing left to train, the checkpoint it resumed from).
+        string bestPath = Path.Combine(settings.Output, "best.ckpt");
+        string lastPath = Path.Combine(settings.Output, RunFiles.LastCheckpointFile);
+        string? checkpoint = options.EarlyStopping is { RestoreBestWeights: true } && validation is not null && File.Exists(bestPath) ? bestPath
+            : File.Exists(lastPath) ? lastPath : trainer.LastCheckpointPath;
+        var run = new RunOutcome(history, steps.Steps, overfitting.Warnings, evaluation, clock.Elapsed, checkpoint, File.Exists(bestPath) ? bestPath : null, diagnostics);
+        var files = RunFiles.Write(settings.Output, settings, info, train, validation, test, run);
+        if (tensorboard is not null)
+            LogTestResults(tensorboard, test, evaluation);
+
+        context.Output.WriteLine($"test accuracy {evaluation.Accuracy:P2} on {evaluation.Count:N0} images (macro F1 {evaluation.MacroAverage.F1:0.0000}) in {clock.Elapsed.TotalSeconds:0.0}s");
+        if (history.BestEpoch is { } bestEpoch && history.Epochs.FirstOrDefault(e => e.Epoch == bestEpoch)?.ValidationAccuracy is { } bestAccuracy)
+            context.Output.WriteLine($"best validation epoch {bestEpoch} (accuracy {bestAccuracy:P2}){(history.StopReason is { } reason ? $"; {reason}" : "")}");
+        context.Output.WriteLine($"run folder: {settings.Output}");
+        foreach (var file in files)
+            context.Output.WriteLine($"  {file}");
+        if (tensorboard is not null)
+            context.Output.WriteLine($"tensorboard: tensorboard --logdir {tensorboard.Writer.LogDirectory}");
         return CliApp.Success;
+    }
+
+    /// <summary>The plateau schedule and early stopping watch the validation loss: without a validation set they cannot work, so say so in one line.</summary>
+    private static void RequireValidationWhereNeeded(TrainerOptions options, InMemoryDataset? validation)
+    {
+        if (validation is not null)
+            return;
+        if (options.Scheduler.Kind == SchedulerKind.ReduceOnPlateau)
+            throw new CliException("--scheduler plateau lowers the learning rate when the validation loss stops improving, so it needs validation images: use --validation-split (e.g. 0.1), not 0.", CliApp.UsageError);
+        if (options.EarlyStopping is not null)
+            throw new CliException("--early-stopping watches the validation loss, so it needs validation images: use --validation-split (e.g. 0.1), not 0.", CliApp.UsageError);
+        if (options.StopAtAccuracy is not null)
+            throw new CliException("--stop-at-accuracy watches the validation accuracy, so it needs validation images: use --validation-split (e.g. 0.1), not 0.", CliApp.UsageError);
+    }
+
+    /// <summary>The test set's results at the run's last step: accuracy, loss, the confusion matrix and the most confident mistakes.</summary>
+    private static void LogTestResults(TensorBoardLogger tensorboard, InMemoryDataset test, EvaluationResult evaluation)
+    {
+        var writer = tensorboard.Writer;
+        long step = tensorboard.LastStep;
+        writer.AddScalar("accuracy/test", evaluation.Accuracy, step);
+        if (evaluation.Loss is { } loss)
+            writer.AddScalar("loss/test", loss, step);
+        writer.AddConfusionMatrix("confusion_matrix/test", evaluation.ConfusionMatrix, evaluation.ClassNames, step,
+            TensorBoardImages.DefaultConfusionMatrixOptions with { Title = $"Test set ({evaluation.Accuracy:P2})" });
+        if (RunFiles.RenderMistakes(test, evaluation) is { } mistakes)
+            writer.AddPng("mistakes/test", mistakes, step);
+        writer.Flush();
+    }
+
+    /// <summary>Adds --class-weights to the loss and puts --targeted-augmentation before the run's own augmentation.</summary>
+    private static TrainerOptions WithClassOptions(TrainerOptions options, TrainSettings settings, InMemoryDataset train)
+    {
+        if (settings.ClassWeights is { } weights)
+            options = options with { Loss = options.Loss with { ClassWeights = ClassArguments.ClassWeights(weights, train.ClassNames) } };
+        if (settings.TargetedAugmentation is { } targeted)
+        {
+            var classConditional = ClassArguments.TargetedAugmentation(targeted, train.ClassNames, flip: settings.Dataset != "mnist");
+            options = options with
+            {
+                Augmentation = options.Augmentation is { } chain ? new Compose(classConditional, chain) : classConditional,
+            };
+        }
+        return options;
+    }
+
+    private static void LoadTorchvisionWeights(CliContext context, ImageClassifier network, string model, string path)
+    {
+        var inner = network is PreprocessedClassifier wrapper ? wrapper.Inner : network;
+        if (inner is not ResNet { Stem: ResNetStem.ImageNet } resnet)
+            throw new CliException($"--weights loads torchvision resnet18 weights, which only model resnet18-imagenet takes (not {model}).");
+        var loaded = FineTuning.LoadTorchvisionResNet18(resnet, path);
+        context.Output.WriteLine($"loaded torchvision weights from {path}: {loaded}");
     }
 
     private static OptimizerKind ParseOptimizer(string name) => name switch
@@ -245,25 +461,6 @@ internal static class TrainCommand
         CenterLossWeight = settings.CenterLossWeight,
         ArcFaceMargin = settings.ArcFaceMargin,
     };
-
-    /// <summary>Per-epoch lines (always, so logs show them) and, on a terminal, a live status of the current epoch.</summary>
-    private sealed class TrainingReporter(CliContext context) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value)
-        {
-            if (value is { EpochCompleted: true, Metrics: { } m })
-            {
-                string validation = m.ValidationAccuracy is { } va ? $", validation accuracy {va:P2}" : "";
-                context.Output.WriteLine($"epoch {m.Epoch}/{value.TotalEpochs}: loss {m.TrainLoss:0.0000}, accuracy {m.TrainAccuracy:P2}{validation}, lr {m.LearningRate:0.######}, {m.Elapsed.TotalSeconds:0.0}s");
-            }
-            else if (context.IsInteractive)
-            {
-                context.Console.Markup($"\r[grey]epoch {value.Epoch}/{value.TotalEpochs} batch {value.Batch}/{value.BatchesPerEpoch} loss {value.Loss:0.0000} ({value.Fraction:P0})[/]   ");
-                if (value.Batch == value.BatchesPerEpoch)
-                    context.Console.Markup("\r" + new string(' ', 80) + "\r");
-            }
-        }
-    }
 }
 
 /// <summary>Everything a <c>train</c> run was asked to do, as written into metrics.json.</summary>
@@ -271,7 +468,32 @@ internal sealed record TrainSettings(
     string Dataset, string? DataDirectory, string Model, int Epochs, int BatchSize, double LearningRate, double WeightDecay,
     string Optimizer, string Scheduler, int WarmupSteps, string Augmentation, string Loss, double LabelSmoothing,
     double CenterLossWeight, double ArcFaceMargin, double ArcFaceScale, bool Diagnostics, long Seed,
-    string Device, string Output, string? Resume, int? MaxTrainImages, int? MaxTestImages, string? Recipe);
+    string Device, string Output, string? Resume, bool AllowChangedOptions, int? Threads, int? MaxTrainImages, int? MaxTestImages, string? Recipe, Workflow Workflow)
+{
+    /// <summary>The wall-clock budget in seconds (--time-budget or the recipe's), or null.</summary>
+    public double? TimeBudgetSeconds { get; init; }
+
+    /// <summary>The convolutions' compute format: float32 or bfloat16.</summary>
+    public string Precision { get; init; } = "float32";
+
+    /// <summary>Whether the first convolution was whitened from the training images and frozen.</summary>
+    public bool WhitenStem { get; init; }
+
+    /// <summary>--input-size: the side the model resizes its input to, or null.</summary>
+    public int? InputSize { get; init; }
+
+    /// <summary>--weights: the torchvision weights the model started from, or null.</summary>
+    public string? Weights { get; init; }
+
+    /// <summary>--class-weights as given, or null.</summary>
+    public string? ClassWeights { get; init; }
+
+    /// <summary>--targeted-augmentation as given, or null.</summary>
+    public string? TargetedAugmentation { get; init; }
+}
+
+/// <summary>How a run validates and reports: the held-out share, early-stopping patience, the overfitting threshold, the TensorBoard folder.</summary>
+internal sealed record Workflow(double ValidationSplit, int? EarlyStopping, double OverfittingThreshold, string? TensorBoard, double? StopAtAccuracy = null);
 
 /// <summary>The diagnostics callbacks of a <c>train --diagnostics</c> run, read back when the run folder is written.</summary>
 internal sealed record RunDiagnostics(GradientFlowMonitor GradientFlow, DeadReluMonitor DeadRelu);

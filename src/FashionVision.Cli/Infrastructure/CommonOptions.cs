@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using FashionVision.Data;
+using FashionVision.Inference;
 using Data = FashionVision.Data;
 using TorchSharp;
 
@@ -46,7 +47,70 @@ internal static class CommonOptions
         return option;
     }
 
-    public static Option<long> Seed() => new("--seed") { Description = "Seed for every random choice (same seed, same result on CPU)", DefaultValueFactory = _ => 42 };
+    /// <summary>
+    /// <c>--tta</c>: test-time augmentation as <see cref="TestTimeAugmentation.Parse"/> reads it (<c>flip</c>, <c>shift1</c>,
+    /// <c>flip,shift1</c>, ...); a bare <c>--tta</c> means <c>flip</c>. Read it with <see cref="GetTta"/>.
+    /// </summary>
+    public static Option<string?> Tta()
+    {
+        var option = new Option<string?>("--tta")
+        {
+            Description = "Test-time augmentation averaged over views: flip, shiftK (±K-pixel shifts) or both, e.g. flip,shift1 (bare --tta: flip)",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        option.Validators.Add(result =>
+        {
+            try
+            {
+                if (result.GetValueOrDefault<string?>() is { Length: > 0 } text)
+                    TestTimeAugmentation.Parse(text);
+            }
+            catch (FormatException e)
+            {
+                result.AddError($"--tta: {e.Message}");
+            }
+        });
+        return option;
+    }
+
+    /// <summary>The policy of a <see cref="Tta"/> option: null when absent, <c>flip</c> when given without a value.</summary>
+    public static TestTimeAugmentation? GetTta(ParseResult parse, Option<string?> option) =>
+        parse.GetResult(option) is null ? null
+        : parse.GetValue(option) is { Length: > 0 } text ? TestTimeAugmentation.Parse(text)
+        : TestTimeAugmentation.HorizontalFlip;
+
+    /// <summary><c>--ensemble</c>: more checkpoints, comma-separated, whose predictions are averaged with the command's checkpoint.</summary>
+    public static Option<string?> Ensemble()
+    {
+        var option = new Option<string?>("--ensemble")
+        {
+            Description = "More checkpoints (comma-separated) whose probabilities are averaged with the checkpoint's: an ensemble",
+        };
+        option.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string?>() is not { } text)
+                return;
+            var files = SplitList(text);
+            if (files.Length == 0)
+                result.AddError("--ensemble needs at least one checkpoint.");
+            foreach (var missing in files.Where(f => !File.Exists(f)))
+                result.AddError($"--ensemble: no such checkpoint '{Path.GetFullPath(missing)}'.");
+        });
+        return option;
+    }
+
+    /// <summary>The files of an <see cref="Ensemble"/> option (empty when absent).</summary>
+    public static FileInfo[] GetEnsemble(ParseResult parse, Option<string?> option) =>
+        parse.GetValue(option) is { } text ? SplitList(text).Select(f => new FileInfo(f)).ToArray() : [];
+
+    /// <summary>Splits a comma-separated list, trimming and dropping empty items.</summary>
+    public static string[] SplitList(string text) => text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+
+    public static Option<long> Seed() => new("--seed")
+    {
+        Description = "Seed for every random choice (the same seed gives the same result on the CPU at the same intra-op thread count: see --threads)",
+        DefaultValueFactory = _ => 42,
+    };
 
     /// <summary>An int option that must be ≥ <paramref name="minimum"/>.</summary>
     public static Option<int> Int(string name, int defaultValue, string description, int minimum = 1)

@@ -16,6 +16,7 @@ namespace FashionVision.Cli.Infrastructure;
 /// <summary>Writes a training run's folder: metrics.json, the PNG plots, the grid of mistakes and report.md (each atomically).</summary>
 internal static class RunFiles
 {
+    public const string LastCheckpointFile = "last.ckpt";
     public const string MetricsFile = "metrics.json";
     public const string CurvesFile = "training-curves.png";
     public const string ConfusionFile = "confusion-matrix.png";
@@ -33,20 +34,21 @@ internal static class RunFiles
     };
 
     /// <summary>Writes every file and returns their names, in the order report.md presents them.</summary>
-    public static IReadOnlyList<string> Write(string folder, TrainSettings settings, ModelInfo model, InMemoryDataset train, InMemoryDataset test,
-        TrainingHistory history, EvaluationResult evaluation, TimeSpan wallTime, string? checkpoint, RunDiagnostics? diagnostics = null)
+    public static IReadOnlyList<string> Write(string folder, TrainSettings settings, ModelInfo model, InMemoryDataset train, InMemoryDataset? validation,
+        InMemoryDataset test, RunOutcome run)
     {
-        var written = new List<string>();
-        string? checkpointName = checkpoint is null ? null : Path.GetRelativePath(folder, checkpoint);
-        if (checkpointName is not null)
-            written.Add(checkpointName);
+        var (history, evaluation, diagnostics) = (run.History, run.Evaluation, run.Diagnostics);
+        string? checkpointName = run.Checkpoint is null ? null : Path.GetRelativePath(folder, run.Checkpoint);
+        string? bestName = run.BestCheckpoint is null ? null : Path.GetRelativePath(folder, run.BestCheckpoint);
+        var written = new[] { LastCheckpointFile, bestName, checkpointName }.OfType<string>()
+            .Where(name => File.Exists(Path.Combine(folder, name))).Distinct().ToList();
 
-        WriteMetrics(Path.Combine(folder, MetricsFile), settings, model, train, test, history, evaluation, wallTime, checkpointName, diagnostics);
+        WriteMetrics(Path.Combine(folder, MetricsFile), settings, model, train, validation, test, run, checkpointName, bestName);
         written.Add(MetricsFile);
 
         if (history.Epochs.Count > 0)
         {
-            TrainingCurves.SavePng(history.Epochs, Path.Combine(folder, CurvesFile), new ChartOptions(Title: $"{settings.Model} on {settings.Dataset}"));
+            TrainingCurves.SavePng(history.Epochs, run.Steps, Path.Combine(folder, CurvesFile), new ChartOptions(1500, 450, $"{settings.Model} on {settings.Dataset}"));
             written.Add(CurvesFile);
         }
         ConfusionMatrixChart.SavePng(evaluation.ConfusionMatrix, evaluation.ClassNames, Path.Combine(folder, ConfusionFile),
@@ -68,28 +70,41 @@ internal static class RunFiles
             written.Add(DeadReluFile);
         }
 
-        WriteReport(Path.Combine(folder, ReportFile), settings, model, train, test, history, evaluation, wallTime, checkpointName, written, diagnostics);
+        WriteReport(Path.Combine(folder, ReportFile), settings, model, train, validation, run, checkpointName, written);
         written.Add(ReportFile);
         return written;
     }
 
     private static bool SaveMistakes(string path, InMemoryDataset test, EvaluationResult evaluation)
     {
-        if (evaluation.Mistakes.Count == 0)
+        if (RenderMistakes(test, evaluation) is not { } png)
             return false;
+        AtomicFile.WriteAllBytes(path, png);
+        return true;
+    }
+
+    /// <summary>The grid of the most confident test mistakes as PNG bytes, or null when there are none.</summary>
+    public static byte[]? RenderMistakes(InMemoryDataset test, EvaluationResult evaluation)
+    {
+        if (evaluation.Mistakes.Count == 0)
+            return null;
         using var scope = NewDisposeScope();
         var indices = tensor(evaluation.Mistakes.Select(m => m.Index).ToArray());
         var images = test.Images.index_select(0, indices.to(test.Images.device));
         var truth = tensor(evaluation.Mistakes.Select(m => (long)m.TrueClass).ToArray());
         var predicted = tensor(evaluation.Mistakes.Select(m => (long)m.PredictedClass).ToArray());
         var confidence = tensor(evaluation.Mistakes.Select(m => m.Confidence).ToArray());
-        return MistakeGrid.SavePng(images, truth, predicted, evaluation.ClassNames, path, confidence, maxImages: 36);
+        return MistakeGrid.RenderPng(images, truth, predicted, evaluation.ClassNames, confidence, maxImages: 36);
     }
 
-    private static void WriteMetrics(string path, TrainSettings settings, ModelInfo model, InMemoryDataset train, InMemoryDataset test,
-        TrainingHistory history, EvaluationResult evaluation, TimeSpan wallTime, string? checkpoint, RunDiagnostics? diagnostics)
+    private static void WriteMetrics(string path, TrainSettings settings, ModelInfo model, InMemoryDataset train, InMemoryDataset? validation,
+        InMemoryDataset test, RunOutcome run, string? checkpoint, string? bestCheckpoint)
     {
+        var (history, evaluation, diagnostics) = (run.History, run.Evaluation, run.Diagnostics);
         int classes = evaluation.ClassNames.Count;
+        double smoothing = StepHistory.SmoothingFor(run.Steps.Count);
+        var smoothed = StepHistory.Smooth(run.Steps.Select(s => s.Loss).ToArray(), smoothing);
+        static double? Finite(double value) => double.IsFinite(value) ? value : null;
         var confusion = evaluation.ConfusionMatrix;
         var metrics = new
         {
@@ -97,7 +112,7 @@ internal static class RunFiles
             version = 1,
             createdUtc = DateTime.UtcNow,
             options = settings,
-            dataset = new { name = settings.Dataset, trainImages = train.Count, testImages = test.Count, classNames = evaluation.ClassNames },
+            dataset = new { name = settings.Dataset, trainImages = train.Count, validationImages = validation?.Count ?? 0, testImages = test.Count, classNames = evaluation.ClassNames },
             model = new { name = model.Name, model.Summary, parameters = model.ParameterCount, flopsPerImage = model.FlopsPerImage, input = model.InputShape },
             history = history.Epochs.Select(e => new
             {
@@ -109,7 +124,20 @@ internal static class RunFiles
                 learningRate = e.LearningRate,
                 seconds = e.Elapsed.TotalSeconds,
             }),
+            bestEpoch = history.BestEpoch,
             stopReason = history.StopReason,
+            warnings = run.Warnings,
+            // Every training batch, column by column: the position on the epoch axis, the optimizer step, the batch loss,
+            // its debiased exponential moving average (with the weight given) and the learning rate.
+            steps = new
+            {
+                smoothing,
+                epoch = run.Steps.Select(s => s.EpochProgress),
+                step = run.Steps.Select(s => s.GlobalStep),
+                loss = run.Steps.Select(s => Finite(s.Loss)),
+                smoothedLoss = smoothed.Select(Finite),
+                learningRate = run.Steps.Select(s => s.LearningRate),
+            },
             test = new
             {
                 accuracy = evaluation.Accuracy,
@@ -127,21 +155,23 @@ internal static class RunFiles
                 gradientFlow = diagnostics.GradientFlow.History,
                 deadRelu = diagnostics.DeadRelu.History,
             },
-            wallTimeSeconds = wallTime.TotalSeconds,
+            wallTimeSeconds = run.WallTime.TotalSeconds,
             checkpoint,
+            bestCheckpoint,
         };
         AtomicFile.WriteAllText(path, JsonSerializer.Serialize(metrics, Json));
     }
 
-    private static void WriteReport(string path, TrainSettings settings, ModelInfo model, InMemoryDataset train, InMemoryDataset test,
-        TrainingHistory history, EvaluationResult evaluation, TimeSpan wallTime, string? checkpoint, IReadOnlyList<string> files,
-        RunDiagnostics? diagnostics)
+    private static void WriteReport(string path, TrainSettings settings, ModelInfo model, InMemoryDataset train, InMemoryDataset? validation,
+        RunOutcome run, string? checkpoint, IReadOnlyList<string> files)
     {
+        var (history, evaluation, wallTime, diagnostics) = (run.History, run.Evaluation, run.WallTime, run.Diagnostics);
         var inv = CultureInfo.InvariantCulture;
         var md = new StringBuilder();
         md.AppendLine(inv, $"# {settings.Model} on {settings.Dataset}");
         md.AppendLine();
-        md.AppendLine(inv, $"Test accuracy **{evaluation.Accuracy * 100:0.00}%** on {evaluation.Count:N0} test images after {history.Epochs.Count} epoch(s) on {train.Count:N0} training images, in {wallTime.TotalSeconds:0.0} s of wall time.");
+        string heldOut = validation is null ? "" : $" ({validation.Count:N0} more held out for validation)";
+        md.AppendLine(inv, $"Test accuracy **{evaluation.Accuracy * 100:0.00}%** on {evaluation.Count:N0} test images after {history.Epochs.Count} epoch(s) on {train.Count:N0} training images{heldOut}, in {wallTime.TotalSeconds:0.0} s of wall time.");
         md.AppendLine();
         if (settings.Recipe is { } recipe)
             md.AppendLine(inv, $"- recipe: `{recipe}` (docs/recipes.md)");
@@ -150,17 +180,21 @@ internal static class RunFiles
         md.AppendLine(inv, $"- batch size {settings.BatchSize}, seed {settings.Seed}, device `{settings.Device}`");
         if (checkpoint is not null)
             md.AppendLine(inv, $"- checkpoint: `{checkpoint}`");
+        if (history.BestEpoch is { } bestEpoch)
+            md.AppendLine(inv, $"- best validation epoch: {bestEpoch} (`best.ckpt`)");
         if (history.StopReason is { } reason)
             md.AppendLine(inv, $"- stopped: {reason}");
+        foreach (var warning in run.Warnings)
+            md.AppendLine(inv, $"- warning: {warning}");
         md.AppendLine(inv, $"- all numbers: [`{MetricsFile}`]({MetricsFile})");
         md.AppendLine();
 
         md.AppendLine("## Training");
         md.AppendLine();
-        md.AppendLine("| epoch | train loss | train accuracy | learning rate | seconds |");
-        md.AppendLine("| ---: | ---: | ---: | ---: | ---: |");
+        md.AppendLine("| epoch | train loss | train accuracy | validation loss | validation accuracy | learning rate | seconds |");
+        md.AppendLine("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         foreach (var e in history.Epochs)
-            md.AppendLine(inv, $"| {e.Epoch} | {e.TrainLoss:0.0000} | {e.TrainAccuracy * 100:0.00}% | {e.LearningRate:0.######} | {e.Elapsed.TotalSeconds:0.0} |");
+            md.AppendLine(inv, $"| {e.Epoch} | {e.TrainLoss:0.0000} | {e.TrainAccuracy * 100:0.00}% | {e.ValidationLoss?.ToString("0.0000", inv) ?? "–"} | {(e.ValidationAccuracy is { } va ? (va * 100).ToString("0.00", inv) + "%" : "–")} | {e.LearningRate:0.######} | {e.Elapsed.TotalSeconds:0.0} |");
         md.AppendLine();
         if (files.Contains(CurvesFile))
             md.AppendLine(inv, $"![training curves]({CurvesFile})").AppendLine();
@@ -173,6 +207,14 @@ internal static class RunFiles
         md.AppendLine(evaluation.ToReport());
         md.AppendLine("```");
         md.AppendLine();
+        if (FashionMnistSource.UpperBodyClasses.All(evaluation.ClassNames.Contains))
+        {
+            md.AppendLine("Confusion among the upper-body garments (rows: true class):").AppendLine();
+            md.AppendLine("```");
+            md.Append(evaluation.ConfusionTable(FashionMnistSource.UpperBodyClasses));
+            md.AppendLine("```");
+            md.AppendLine();
+        }
         md.AppendLine(inv, $"![confusion matrix]({ConfusionFile})").AppendLine();
         md.AppendLine(inv, $"![per-class F1]({F1File})").AppendLine();
         var pairs = evaluation.MostConfusedPairs(5).Where(p => p.Count > 0).ToList();
@@ -221,3 +263,15 @@ internal static class RunFiles
             md.AppendLine(inv, $"![dead ReLUs]({DeadReluFile})").AppendLine();
     }
 }
+
+/// <summary>What a <c>train</c> run produced, for its run folder.</summary>
+/// <param name="History">The per-epoch history.</param>
+/// <param name="Steps">Every training batch's loss and learning rate.</param>
+/// <param name="Warnings">The overfitting warnings of the run.</param>
+/// <param name="Evaluation">The test-set evaluation of the final weights.</param>
+/// <param name="WallTime">The whole run's wall time.</param>
+/// <param name="Checkpoint">The checkpoint holding the evaluated weights (last.ckpt, or best.ckpt when early stopping restored it).</param>
+/// <param name="BestCheckpoint">best.ckpt when the run validated, else null.</param>
+/// <param name="Diagnostics">The gradient-flow and dead-ReLU monitors of a <c>--diagnostics</c> run, else null.</param>
+internal sealed record RunOutcome(TrainingHistory History, IReadOnlyList<StepMetrics> Steps, IReadOnlyList<string> Warnings,
+    EvaluationResult Evaluation, TimeSpan WallTime, string? Checkpoint, string? BestCheckpoint, RunDiagnostics? Diagnostics = null);

@@ -106,9 +106,10 @@ public sealed class OnnxExportContext
 
     /// <summary>
     /// Adds a node of any default-domain operator. <paramref name="sampleOutput"/> is the TorchSharp value the operator
-    /// produces for the inputs' samples (the caller computes it with the equivalent TorchSharp operations).
+    /// produces for the inputs' samples (the caller computes it with the equivalent TorchSharp operations). A null input
+    /// is an omitted optional input (an empty name), e.g. <c>Resize</c>'s <c>roi</c>.
     /// </summary>
-    public OnnxValue AddNode(string opType, IReadOnlyList<OnnxValue> inputs, Tensor sampleOutput, params OnnxAttribute[] attributes)
+    public OnnxValue AddNode(string opType, IReadOnlyList<OnnxValue?> inputs, Tensor sampleOutput, params OnnxAttribute[] attributes)
     {
         ArgumentException.ThrowIfNullOrEmpty(opType);
         ArgumentNullException.ThrowIfNull(inputs);
@@ -116,7 +117,7 @@ public sealed class OnnxExportContext
         var prefix = CurrentPath.Length == 0 ? opType : $"{CurrentPath}/{opType}";
         var output = UniqueName(prefix + "_output");
         var node = new NodeProto { OpType = opType, Name = UniqueName(prefix) };
-        node.Input.AddRange(inputs.Select(i => i.Name));
+        node.Input.AddRange(inputs.Select(i => i?.Name ?? ""));
         node.Output.Add(output);
         node.Attribute.AddRange(attributes.Select(a => a.Proto));
         _graph.Node.Add(node);
@@ -129,14 +130,44 @@ public sealed class OnnxExportContext
     /// <summary>Element-wise product with broadcasting (attention gates).</summary>
     public OnnxValue Mul(OnnxValue a, OnnxValue b) => AddNode("Mul", [a, b], a.Sample * b.Sample);
 
+    /// <summary>Element-wise difference with broadcasting.</summary>
+    public OnnxValue Sub(OnnxValue a, OnnxValue b) => AddNode("Sub", [a, b], a.Sample - b.Sample);
+
+    /// <summary>Element-wise quotient with broadcasting.</summary>
+    public OnnxValue Div(OnnxValue a, OnnxValue b) => AddNode("Div", [a, b], a.Sample / b.Sample);
+
+    /// <summary>
+    /// A constant named after the current module path (e.g. a normalisation mean shaped 1×C×1×1), stored as an initializer.
+    /// </summary>
+    public OnnxValue Constant(string name, Tensor value)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        return AddInitializer(CurrentPath.Length == 0 ? name : $"{CurrentPath}.{name}", value);
+    }
+
+    /// <summary>
+    /// The ONNX <c>Slice</c>: along each of <paramref name="axes"/>, elements from <paramref name="starts"/> up to
+    /// <paramref name="ends"/> (exclusive) in <paramref name="steps"/> (default 1; −1 with start −1 and end
+    /// <see cref="long.MinValue"/> reverses the axis). <paramref name="sampleOutput"/> is the TorchSharp equivalent.
+    /// </summary>
+    public OnnxValue Slice(OnnxValue x, long[] starts, long[] ends, long[] axes, Tensor sampleOutput, long[]? steps = null)
+    {
+        ArgumentNullException.ThrowIfNull(starts);
+        ArgumentNullException.ThrowIfNull(ends);
+        ArgumentNullException.ThrowIfNull(axes);
+        if (starts.Length != axes.Length || ends.Length != axes.Length || (steps is not null && steps.Length != axes.Length))
+            throw new ArgumentException("Slice needs one start, end (and step) per axis.", nameof(axes));
+        List<OnnxValue?> inputs = [x, Constant("slice_starts", tensor(starts)), Constant("slice_ends", tensor(ends)), Constant("slice_axes", tensor(axes))];
+        if (steps is not null)
+            inputs.Add(Constant("slice_steps", tensor(steps)));
+        return AddNode("Slice", inputs, sampleOutput);
+    }
+
     /// <summary>The logistic sigmoid.</summary>
     public OnnxValue Sigmoid(OnnxValue x) => AddNode("Sigmoid", [x], torch.sigmoid(x.Sample));
 
     /// <summary>The rectifier max(x, 0).</summary>
     public OnnxValue Relu(OnnxValue x) => AddNode("Relu", [x], torch.nn.functional.relu(x.Sample));
-
-    /// <summary>Element-wise quotient with broadcasting.</summary>
-    public OnnxValue Div(OnnxValue a, OnnxValue b) => AddNode("Div", [a, b], a.Sample / b.Sample);
 
     /// <summary>Element-wise maximum with broadcasting.</summary>
     public OnnxValue Max(OnnxValue a, OnnxValue b) => AddNode("Max", [a, b], maximum(a.Sample, b.Sample));

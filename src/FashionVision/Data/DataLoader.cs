@@ -8,7 +8,7 @@ namespace FashionVision.Data;
 /// </summary>
 /// <remarks>
 /// <para>The dataset is copied to the device once, as uint8; each batch is one <c>index_select</c>, one conversion to
-/// float and one fused normalisation. The order of epoch <c>e</c> depends only on (<see cref="DataLoaderOptions.Seed"/>, e),
+/// float and one fused normalisation. The order of epoch <c>e</c> depends only on (<see cref="DataLoaderOptions.Seed"/>, e) (<see cref="SeedStreams.LoaderEpoch"/>),
 /// so a resumed run sees the same batches as an uninterrupted one.</para>
 /// <para>A batch's tensors belong to the loader: they stay valid until the next batch is requested, and are freed then
 /// (or when the enumeration ends). Clone what you keep.</para>
@@ -70,7 +70,7 @@ public sealed class DataLoader : IDisposable
     {
         if (!Options.Shuffle)
             return arange(Count, dtype: ScalarType.Int64);
-        using var generator = new torch.Generator(EpochSeed(Options.Seed, epoch));
+        using var generator = new torch.Generator(SeedStreams.LoaderEpoch(Options.Seed, epoch));
         return randperm(Count, generator: generator);
     }
 
@@ -124,15 +124,6 @@ public sealed class DataLoader : IDisposable
         b.Images.Dispose();
         b.Labels.Dispose();
         b.Indices.Dispose();
-    }
-
-    /// <summary>Mixes the seed and the epoch into one generator seed (SplitMix64), so epochs get unrelated orders.</summary>
-    internal static ulong EpochSeed(long seed, int epoch)
-    {
-        ulong z = unchecked((ulong)seed + 0x9E3779B97F4A7C15UL * (ulong)(epoch + 1));
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
     }
 
     /// <inheritdoc />

@@ -13,6 +13,13 @@ public sealed class FashionMnistSource : IdxDatasetSource
         "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
     };
 
+    /// <summary>
+    /// The upper-body garments that Fashion-MNIST models confuse most: T-shirt/top, Pullover, Coat and Shirt (Shirt has the
+    /// lowest F1 of the ten classes for every architecture). Evaluation reports show their confusion sub-matrix
+    /// (<see cref="Evaluation.EvaluationResult.ConfusionTable"/>).
+    /// </summary>
+    public static readonly IReadOnlyList<string> UpperBodyClasses = new[] { "T-shirt/top", "Pullover", "Coat", "Shirt" };
+
     private static readonly IdxDatasetFiles DatasetFiles = new(
         new DatasetFile("train-images-idx3-ubyte", "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888"),
         new DatasetFile("train-labels-idx1-ubyte", "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9"),

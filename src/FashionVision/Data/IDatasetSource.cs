@@ -11,5 +11,6 @@ public interface IDatasetSource
 
     /// <summary>Loads a split into memory, locating (and, if allowed, downloading) its files first.</summary>
     /// <exception cref="DatasetFormatException">A file is missing, malformed or inconsistent with its partner.</exception>
+    /// <exception cref="InvalidOperationException">libtorch cannot be loaded; the message says why (<see cref="Native.TorchRuntime"/>).</exception>
     InMemoryDataset Load(DatasetSplit split, CancellationToken cancellationToken = default);
 }

@@ -46,6 +46,7 @@ public abstract class IdxDatasetSource : IDatasetSource
     /// <inheritdoc />
     public InMemoryDataset Load(DatasetSplit split, CancellationToken cancellationToken = default)
     {
+        Native.TorchRuntime.EnsureInitialized();
         string folder = EnsureAvailable(cancellationToken);
         var (imagesFile, labelsFile) = Files.For(split);
         string imagesPath = FindFile(folder, imagesFile)!;

@@ -107,6 +107,87 @@ public sealed class EvaluationResult
         return pairs.OrderByDescending(p => p.Item3).ThenBy(p => p.Item1).ThenBy(p => p.Item2).Take(count).ToList();
     }
 
+    /// <summary>
+    /// The confusion matrix restricted to <paramref name="classes"/>, in the order given: entry [i, j] counts the samples of
+    /// class <c>classes[i]</c> predicted as <c>classes[j]</c> (e.g. Fashion-MNIST's Shirt, T-shirt/top, Pullover and Coat,
+    /// <see cref="Data.FashionMnistSource.UpperBodyClasses"/>).
+    /// </summary>
+    /// <param name="classes">Distinct class indices.</param>
+    /// <exception cref="ArgumentException">No classes, an index out of range, or a repeated class.</exception>
+    public long[,] ConfusionAmong(params int[] classes)
+    {
+        CheckClasses(classes);
+        var sub = new long[classes.Length, classes.Length];
+        for (int i = 0; i < classes.Length; i++)
+            for (int j = 0; j < classes.Length; j++)
+                sub[i, j] = _confusion[classes[i], classes[j]];
+        return sub;
+    }
+
+    /// <summary>The confusion matrix restricted to the classes named <paramref name="classNames"/> (see <see cref="ConfusionAmong(int[])"/>).</summary>
+    /// <param name="classNames">Distinct names from <see cref="ClassNames"/>.</param>
+    /// <exception cref="ArgumentException">A name is not one of <see cref="ClassNames"/>, or is repeated.</exception>
+    public long[,] ConfusionAmong(params string[] classNames) => ConfusionAmong(IndicesOf(classNames));
+
+    /// <summary>
+    /// The confusion among a few classes as a text table: one row per true class, one column per predicted class of the
+    /// group, then <c>other</c> (predicted as any class outside the group) and the recall.
+    /// </summary>
+    /// <param name="classNames">Distinct names from <see cref="ClassNames"/>.</param>
+    /// <exception cref="ArgumentException">A name is not one of <see cref="ClassNames"/>, or is repeated.</exception>
+    public string ConfusionTable(IReadOnlyList<string> classNames)
+    {
+        ArgumentNullException.ThrowIfNull(classNames);
+        var indices = IndicesOf(classNames);
+        var ci = CultureInfo.InvariantCulture;
+        const string corner = "true \\ predicted";
+        int first = Math.Max(corner.Length, classNames.Max(n => n.Length));
+        int col = Math.Max(8, classNames.Max(n => n.Length));
+        var sb = new StringBuilder();
+        sb.Append(corner.PadLeft(first));
+        foreach (var name in classNames)
+            sb.Append(' ').Append(name.PadLeft(col));
+        sb.Append(' ').Append("other".PadLeft(col)).Append(' ').Append("recall".PadLeft(col)).Append('\n');
+        foreach (int t in indices)
+        {
+            sb.Append(ClassNames[t].PadLeft(first));
+            long inGroup = 0;
+            foreach (int p in indices)
+            {
+                sb.Append(' ').Append(_confusion[t, p].ToString(ci).PadLeft(col));
+                inGroup += _confusion[t, p];
+            }
+            sb.Append(' ').Append((PerClass[t].Support - inGroup).ToString(ci).PadLeft(col));
+            sb.Append(' ').Append(PerClass[t].Recall.ToString("F3", ci).PadLeft(col)).Append('\n');
+        }
+        return sb.ToString();
+    }
+
+    private int[] IndicesOf(IReadOnlyList<string> classNames)
+    {
+        ArgumentNullException.ThrowIfNull(classNames);
+        var indices = new int[classNames.Count];
+        for (int i = 0; i < indices.Length; i++)
+        {
+            indices[i] = Array.IndexOf(ClassNames.ToArray(), classNames[i]);
+            if (indices[i] < 0)
+                throw new ArgumentException($"'{classNames[i]}' is not a class of this result ({string.Join(", ", ClassNames)}).", nameof(classNames));
+        }
+        CheckClasses(indices);
+        return indices;
+    }
+
+    private void CheckClasses(int[] classes)
+    {
+        ArgumentNullException.ThrowIfNull(classes);
+        if (classes.Length == 0)
+            throw new ArgumentException("At least one class is needed.", nameof(classes));
+        if (classes.Any(c => c < 0 || c >= ClassNames.Count))
+            throw new ArgumentException($"Class indices must be in [0, {ClassNames.Count}).", nameof(classes));
+        if (classes.Distinct().Count() != classes.Length)
+            throw new ArgumentException("The classes must be distinct.", nameof(classes));
+    }
+
     /// <summary>A text report laid out like scikit-learn's <c>classification_report</c>.</summary>
     public string ToReport(int digits = 2)
     {

@@ -1,4 +1,5 @@
 using FashionVision.Data;
+using FashionVision.Inference;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -19,14 +20,22 @@ public sealed record EvaluatorOptions
     /// <summary>The k of the top-k accuracies to report (default 1, 3 and 5; values ≥ the class count are skipped).</summary>
     public IReadOnlyList<int> TopK { get; init; } = new[] { 1, 3, 5 };
 
-    /// <summary>Average the probabilities of each image and its horizontal mirror (test-time augmentation; default false).</summary>
-    public bool HorizontalFlipTta { get; init; }
+    /// <summary>
+    /// Test-time augmentation: average each image's prediction over these views, e.g. <see cref="TestTimeAugmentation.HorizontalFlip"/>
+    /// or <c>TestTimeAugmentation.Parse("flip,shift1")</c> (null: the plain model). Shifted-in pixels are black, taking
+    /// <see cref="Normalization"/> into account.
+    /// </summary>
+    public TestTimeAugmentation? Tta { get; init; }
 
     /// <summary>How many of the most confident mistakes to keep (default 25).</summary>
     public int MistakeCount { get; init; } = 25;
 }
 
-/// <summary>Evaluates a classifier on a labelled dataset: accuracy, top-k, per-class metrics, confusion matrix, mistakes.</summary>
+/// <summary>
+/// Evaluates a classifier on a labelled dataset: accuracy, top-k, per-class metrics, confusion matrix, mistakes. The
+/// classifier can be an ensemble (<see cref="EnsembleClassifier"/>) and its predictions averaged over test-time views
+/// (<see cref="EvaluatorOptions.Tta"/>).
+/// </summary>
 public static class Evaluator
 {
     /// <summary>Evaluates <paramref name="model"/> on <paramref name="dataset"/> (in eval mode, without gradients; the model is left in eval mode).</summary>
@@ -52,27 +61,19 @@ public static class Evaluator
         using var loader = new DataLoader(dataset, new DataLoaderOptions { BatchSize = options.BatchSize, Shuffle = false, Device = device, Normalization = options.Normalization });
         using var noGrad = no_grad();
         using var probabilities = empty(new long[] { dataset.Count, k }, ScalarType.Float32);
+        var tta = options.Tta is { IsIdentity: false } policy ? policy : null;
+        var fill = TestTimeAugmentation.BlackLevel(options.Normalization);
         long offset = 0;
         foreach (var batch in loader.GetBatches(0))
         {
             using var scope = NewDisposeScope();
-            var p = Predict(model, batch.Images, options.HorizontalFlipTta);
+            var p = (tta is null ? model.call(batch.Images) : tta.Forward(model, batch.Images, fill)).softmax(1);
             if (p.dim() != 2 || p.shape[1] != k)
                 throw new ArgumentException($"The model outputs [{string.Join(", ", p.shape)}] but the dataset '{dataset.Name}' has {k} classes.", nameof(model));
             probabilities.narrow(0, offset, batch.Size).copy_(p.cpu());
             offset += batch.Size;
         }
         return Summarize(probabilities, dataset.Labels.cpu(), dataset.ClassNames, options.TopK, options.MistakeCount);
-    }
-
-    /// <summary>Softmax probabilities of a batch, averaged with the mirrored batch when <paramref name="flipTta"/>.</summary>
-    internal static Tensor Predict(nn.Module<Tensor, Tensor> model, Tensor images, bool flipTta)
-    {
-        using var scope = NewDisposeScope();
-        var p = model.forward(images).softmax(1);
-        if (flipTta)
-            p = p.add(model.forward(images.flip(3)).softmax(1)).mul(0.5);
-        return scope.MoveToOuter(p);
     }
 
     /// <summary>Builds the result from probabilities N×K and true labels N (both on the CPU).</summary>

@@ -7,14 +7,16 @@ namespace FashionVision.Inference;
 
 /// <summary>
 /// Classifies images with a TorchSharp model: applies the training normalisation, runs the model in eval mode without
-/// gradients, and returns probabilities and top-k classes. Safe to call from many threads at once (calls are serialised
-/// on the model, whose forward pass is not re-entrant with respect to its mode).
+/// gradients (over every view of a <see cref="TestTimeAugmentation"/> when one is given), and returns probabilities and
+/// top-k classes. Safe to call from many threads at once (calls are serialised on the model, whose forward pass is not
+/// re-entrant with respect to its mode). For an ensemble, pass an <see cref="EnsembleClassifier"/> or use <see cref="FromCheckpoints"/>.
 /// </summary>
 public sealed class Predictor : IPredictor
 {
     private readonly nn.Module<Tensor, Tensor> _model;
     private readonly Tensor? _scale;
     private readonly Tensor? _shift;
+    private readonly float[]? _fill;
     private readonly object _gate = new();
     private readonly bool _ownsModel;
     private bool _disposed;
@@ -26,9 +28,9 @@ public sealed class Predictor : IPredictor
     /// <param name="inputShape">Channels, height, width of the expected input.</param>
     /// <param name="device">The device (default CPU).</param>
     /// <param name="ownsModel">Dispose the model with the predictor.</param>
-    /// <param name="horizontalFlipTta">Average each image's probabilities with those of its mirror.</param>
+    /// <param name="tta">Test-time augmentation: average each image's prediction over these views (null: the plain model).</param>
     public Predictor(nn.Module<Tensor, Tensor> model, IReadOnlyList<string> classNames, ChannelStatistics? normalization,
-        (int Channels, int Height, int Width) inputShape, Device? device = null, bool ownsModel = false, bool horizontalFlipTta = false)
+        (int Channels, int Height, int Width) inputShape, Device? device = null, bool ownsModel = false, TestTimeAugmentation? tta = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(classNames);
@@ -46,7 +48,8 @@ public sealed class Predictor : IPredictor
         ClassNames = classNames.ToArray();
         InputShape = inputShape;
         Normalization = normalization;
-        HorizontalFlipTta = horizontalFlipTta;
+        Tta = tta is { IsIdentity: false } ? tta : null;
+        _fill = TestTimeAugmentation.BlackLevel(normalization);
         if (normalization is { } stats)
         {
             _scale = tensor(stats.Std.Select(s => 1f / s).ToArray(), new long[] { 1, stats.Channels, 1, 1 }, device: Device);
@@ -67,19 +70,41 @@ public sealed class Predictor : IPredictor
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="CheckpointFormatException">The file is not a checkpoint.</exception>
     /// <exception cref="CheckpointMismatchException">The weights do not fit the model the factory built.</exception>
-    public static Predictor FromCheckpoint(string path, Func<CheckpointManifest, nn.Module<Tensor, Tensor>> modelFactory, Device? device = null)
+    /// <param name="path">The checkpoint.</param>
+    /// <param name="modelFactory">Builds the (untrained) model from the manifest.</param>
+    /// <param name="device">The device (default CPU).</param>
+    /// <param name="tta">Test-time augmentation (null: the plain model).</param>
+    public static Predictor FromCheckpoint(string path, Func<CheckpointManifest, nn.Module<Tensor, Tensor>> modelFactory, Device? device = null,
+        TestTimeAugmentation? tta = null)
     {
         ArgumentNullException.ThrowIfNull(modelFactory);
-        var checkpoint = Checkpoint.Load(path);
+        return FromCheckpoint(Checkpoint.Load(path), checkpoint =>
+        {
+            var model = modelFactory(checkpoint.Manifest) ?? throw new ArgumentException("The model factory returned null.", nameof(modelFactory));
+            try
+            {
+                checkpoint.LoadWeightsInto(model, preferAveraged: true);
+                return model;
+            }
+            catch
+            {
+                model.Dispose();
+                throw;
+            }
+        }, device, tta);
+    }
+
+    private static Predictor FromCheckpoint(Checkpoint checkpoint, Func<Checkpoint, nn.Module<Tensor, Tensor>> createTrainedModel, Device? device,
+        TestTimeAugmentation? tta)
+    {
         var manifest = checkpoint.Manifest;
         if (manifest.InputShape.Length != 3 || manifest.ClassNames.Count == 0)
-            throw new CheckpointFormatException(path, "its manifest lacks the input shape or the class names.");
-        var model = modelFactory(manifest) ?? throw new ArgumentException("The model factory returned null.", nameof(modelFactory));
+            throw new CheckpointFormatException(checkpoint.Path ?? "(memory)", "its manifest lacks the input shape or the class names.");
+        var model = createTrainedModel(checkpoint);
         try
         {
-            checkpoint.LoadWeightsInto(model, preferAveraged: true);
             return new Predictor(model, manifest.ClassNames, manifest.Normalization,
-                (manifest.InputShape[0], manifest.InputShape[1], manifest.InputShape[2]), device, ownsModel: true);
+                (manifest.InputShape[0], manifest.InputShape[1], manifest.InputShape[2]), device, ownsModel: true, tta);
         }
         catch
         {
@@ -90,29 +115,47 @@ public sealed class Predictor : IPredictor
 
     /// <summary>
     /// Loads a predictor from a checkpoint whose manifest names a <see cref="Models.ModelZoo"/> model
-    /// (<see cref="TrainerOptions.ModelName"/>, e.g. set through <see cref="TrainerOptions.WithZooModel"/> or a recipe).
+    /// (<see cref="TrainerOptions.ModelName"/>, e.g. set through <see cref="TrainerOptions.WithZooModel"/> or a recipe): the
+    /// model is rebuilt with its options, preprocessing included (<see cref="Checkpoint.CreateZooModel"/>).
     /// </summary>
+    /// <param name="path">The checkpoint.</param>
+    /// <param name="device">The device (default CPU).</param>
+    /// <param name="tta">Test-time augmentation (null: the plain model).</param>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="CheckpointFormatException">The file is not a checkpoint, or it names no zoo model.</exception>
     /// <exception cref="CheckpointMismatchException">The weights do not fit the named model.</exception>
-    public static Predictor FromCheckpoint(string path, Device? device = null)
+    public static Predictor FromCheckpoint(string path, Device? device = null, TestTimeAugmentation? tta = null)
     {
-        return FromCheckpoint(path, manifest =>
+        return FromCheckpoint(Checkpoint.Load(path), checkpoint => checkpoint.CreateZooModel(preferAveraged: true), device, tta);
+    }
+
+    /// <summary>
+    /// Loads a predictor over an ensemble of checkpoints (<see cref="EnsembleClassifier.FromCheckpoints"/>): each image's
+    /// prediction is the average of the members'. The members normalise their own inputs, so callers pass [0, 1] pixels as usual.
+    /// </summary>
+    /// <param name="paths">At least one checkpoint of a zoo model; all trained on the same classes and input shape.</param>
+    /// <param name="device">The device (default CPU).</param>
+    /// <param name="tta">Test-time augmentation applied to the ensemble (null: none).</param>
+    /// <param name="averaging">How the members' predictions are combined.</param>
+    /// <exception cref="ArgumentException">No paths, or checkpoints of different classes or input shapes.</exception>
+    /// <exception cref="CheckpointFormatException">A file is not a checkpoint of a zoo model.</exception>
+    public static Predictor FromCheckpoints(IReadOnlyList<string> paths, Device? device = null, TestTimeAugmentation? tta = null,
+        PredictionAveraging averaging = PredictionAveraging.Probabilities)
+    {
+        var ensemble = EnsembleClassifier.FromCheckpoints(paths, averaging);
+        try
         {
-            if (string.IsNullOrEmpty(manifest.ModelName) || !Models.ModelZoo.Contains(manifest.ModelName))
-                throw new CheckpointFormatException(path, manifest.ModelName is null
-                    ? "it does not name a zoo model (TrainerOptions.ModelName); use the overload that takes a model factory."
-                    : $"it names the model '{manifest.ModelName}', which the zoo does not know (known: {string.Join(", ", Models.ModelZoo.Names)}).");
-            var options = manifest.ModelOptionsJson is { Length: > 0 } json
-                ? Models.ModelOptions.FromJson(json)
-                : Models.ModelZoo.DefaultOptions(manifest.ModelName);
-            return Models.ModelZoo.Create(manifest.ModelName, options with
-            {
-                InputChannels = manifest.InputShape[0],
-                NumClasses = manifest.ClassNames.Count,
-                Seed = null,
-            });
-        }, device);
+            var manifest = ensemble.Manifests[0];
+            if (manifest.InputShape.Length != 3 || manifest.ClassNames.Count == 0)
+                throw new CheckpointFormatException(paths[0], "its manifest lacks the input shape or the class names.");
+            return new Predictor(ensemble, manifest.ClassNames, normalization: null,
+                (manifest.InputShape[0], manifest.InputShape[1], manifest.InputShape[2]), device, ownsModel: true, tta);
+        }
+        catch
+        {
+            ensemble.Dispose();
+            throw;
+        }
     }
 
     /// <inheritdoc />
@@ -127,8 +170,8 @@ public sealed class Predictor : IPredictor
     /// <summary>The device the model runs on.</summary>
     public Device Device { get; }
 
-    /// <summary>Whether predictions average an image with its mirror.</summary>
-    public bool HorizontalFlipTta { get; }
+    /// <summary>The test-time augmentation predictions are averaged over, or null for the plain model.</summary>
+    public TestTimeAugmentation? Tta { get; }
 
     /// <inheritdoc />
     public IReadOnlyList<Prediction> Predict(ReadOnlySpan<float> pixels, int count, int topK = 3)
@@ -174,8 +217,8 @@ public sealed class Predictor : IPredictor
             var x = images.to(Device).to_type(ScalarType.Float32);
             if (_scale is not null)
                 x = x.add(_shift!).mul(_scale);
-            var p = Evaluation.Evaluator.Predict(_model, x, HorizontalFlipTta);
-            return p.cpu().data<float>().ToArray();
+            var logits = Tta is null ? _model.call(x) : Tta.Forward(_model, x, _fill);
+            return logits.softmax(1).cpu().data<float>().ToArray();
         }
     }
 

@@ -37,12 +37,7 @@ public sealed class BasicBlock : nn.Module<Tensor, Tensor>
     public BasicBlock(long inChannels, long planes, long stride = 1, AttentionKind attention = AttentionKind.None)
         : base(nameof(BasicBlock))
     {
-        if (inChannels <= 0)
-            throw new ArgumentOutOfRangeException(nameof(inChannels), inChannels, "Channels must be positive.");
-        if (planes <= 0)
-            throw new ArgumentOutOfRangeException(nameof(planes), planes, "Channels must be positive.");
-        if (stride <= 0)
-            throw new ArgumentOutOfRangeException(nameof(stride), stride, "The stride must be positive.");
+        Initialization.CheckBlock(inChannels, planes, stride, nameof(planes));
         InChannels = inChannels;
         Planes = planes;
         Stride = stride;

@@ -15,7 +15,7 @@ namespace FashionVision.Models;
 /// Block1 → Transition1     n × DenseLayer (BN-ReLU-conv1×1 4k-BN-ReLU-conv3×3 k), then BN-ReLU-conv1×1 to θ·c, AvgPool2d(2)
 /// Block2 → Transition2     the same at 14 × 14
 /// Block3 → Bn → Relu       n × DenseLayer at 7 × 7, then BatchNorm2d and ReLU (the layers are pre-activation)
-/// head: AvgPool → flatten → Fc       AdaptiveAvgPool2d(1), Linear(c, classes)
+/// head: AvgPool → flatten → Fc       AdaptiveAvgPool2d(1), Linear(c, classes) (<see cref="GlobalPoolingClassifier"/>, no dropout)
 /// </code>
 /// L = 100, k = 12 (the zoo's <c>densenet-bc-100</c>) has 768,730 parameters for one input channel and 10 classes (the paper's
 /// "0.8M") and about 220 M multiply-adds per 28 × 28 image, most of them in the first block at full resolution. Training
@@ -23,7 +23,7 @@ namespace FashionVision.Models;
 /// it takes a smaller batch than the other zoo models. Convolutions are initialised as torchvision's DenseNet does (kaiming
 /// normal, fan-in).
 /// </remarks>
-public sealed class DenseNet : ImageClassifier
+public sealed class DenseNet : GlobalPoolingClassifier
 {
     private readonly Conv2d conv1;
     private readonly Sequential block1;
@@ -33,8 +33,6 @@ public sealed class DenseNet : ImageClassifier
     private readonly Sequential block3;
     private readonly BatchNorm2d bn;
     private readonly ReLU relu;
-    private readonly AdaptiveAvgPool2d avgpool;
-    private Linear fc;
 
     /// <summary>Creates the network.</summary>
     /// <param name="depth">Depth L; L − 4 must be divisible by 6 (40, 100, 190 …).</param>
@@ -65,15 +63,13 @@ public sealed class DenseNet : ImageClassifier
         transition2 = new DenseTransition(channels, Compressed(channels, compression));
         channels = transition2.OutChannels;
         block3 = MakeBlock(ref channels, growthRate, LayersPerBlock, dropRate);
-        FeatureChannels = channels;
         bn = nn.BatchNorm2d(channels);
         relu = nn.ReLU(inplace: true);
-        avgpool = nn.AdaptiveAvgPool2d(1);
-        fc = nn.Linear(channels, numClasses);
         RegisterComponents();
+        AddHead(channels, dropRate: 0);
         Initialization.HeNormal(this, nn.init.FanInOut.FanIn);
         using (no_grad())
-            fc.bias!.zero_();
+            Classifier.bias!.zero_();
     }
 
     private static long Compressed(long channels, double compression) => Math.Max(1, (long)Math.Floor(channels * compression));
@@ -97,9 +93,6 @@ public sealed class DenseNet : ImageClassifier
 
     /// <summary>Dense layers in each of the three blocks, (L − 4) / 6.</summary>
     public int LayersPerBlock { get; }
-
-    /// <summary>Channels of the last feature map.</summary>
-    public long FeatureChannels { get; }
 
     /// <summary>The stem convolution (C → 2k).</summary>
     public Conv2d Conv1 => conv1;
@@ -125,12 +118,6 @@ public sealed class DenseNet : ImageClassifier
     /// <summary>The final ReLU.</summary>
     public ReLU Relu => relu;
 
-    /// <summary>Global average pooling of the head.</summary>
-    public AdaptiveAvgPool2d AvgPool => avgpool;
-
-    /// <inheritdoc />
-    public override Linear Classifier => fc;
-
     /// <inheritdoc />
     public override Tensor ForwardFeatures(Tensor input)
     {
@@ -138,21 +125,5 @@ public sealed class DenseNet : ImageClassifier
         var x = transition1.call(block1.call(conv1.call(input)));
         x = block3.call(transition2.call(block2.call(x)));
         return scope.MoveToOuter(relu.call(bn.call(x)));
-    }
-
-    /// <inheritdoc />
-    public override Tensor ForwardEmbedding(Tensor features)
-    {
-        using var scope = NewDisposeScope();
-        return scope.MoveToOuter(avgpool.call(features).flatten(1));
-    }
-
-    /// <inheritdoc />
-    public override void ResetClassifier(int numClasses)
-    {
-        ValidateNumClasses(numClasses);
-        fc = Initialization.LinearLike(fc, numClasses);
-        ReplaceSubmodule(nameof(fc), fc);
-        NumClasses = numClasses;
     }
 }

@@ -35,12 +35,7 @@ public sealed class DepthwiseSeparableConv : nn.Module<Tensor, Tensor>
     public DepthwiseSeparableConv(long inChannels, long outChannels, long stride = 1, AttentionKind attention = AttentionKind.None)
         : base(nameof(DepthwiseSeparableConv))
     {
-        if (inChannels <= 0)
-            throw new ArgumentOutOfRangeException(nameof(inChannels), inChannels, "Channels must be positive.");
-        if (outChannels <= 0)
-            throw new ArgumentOutOfRangeException(nameof(outChannels), outChannels, "Channels must be positive.");
-        if (stride <= 0)
-            throw new ArgumentOutOfRangeException(nameof(stride), stride, "The stride must be positive.");
+        Initialization.CheckBlock(inChannels, outChannels, stride);
         InChannels = inChannels;
         OutChannels = outChannels;
         Stride = stride;

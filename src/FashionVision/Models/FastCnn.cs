@@ -35,8 +35,7 @@ public sealed class FastCnn : ImageClassifier
         : base(nameof(FastCnn), inputChannels, numClasses)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
-        if (!(dropRate >= 0 && dropRate < 1))
-            throw new ArgumentOutOfRangeException(nameof(dropRate), dropRate, "The drop rate must be in [0, 1).");
+        Initialization.CheckDropRate(dropRate, nameof(dropRate));
         long w = width;
         // The stem pools before its BatchNorm and ReLU, so those run on 14×14 maps: the same network function class
         // (max-pooling commutes with ReLU), a quarter of the element-wise work at full resolution.
@@ -57,6 +56,9 @@ public sealed class FastCnn : ImageClassifier
     /// <inheritdoc />
     public override Linear Classifier => head;
 
+    /// <inheritdoc />
+    public override bool SupportsBFloat16 => true;
+
     internal Sequential Stem => stem;
     internal Sequential Widen1 => widen1;
     internal Sequential Residual1 => res1;
@@ -68,10 +70,11 @@ public sealed class FastCnn : ImageClassifier
     public override Tensor ForwardFeatures(Tensor input)
     {
         using var scope = NewDisposeScope();
-        var x = widen1.call(stem.call(input));
-        x = x.add(res1.call(x));
-        x = widen2.call(x);
-        x = x.add(res2.call(x));
+        var p = Precision;
+        var x = MixedPrecision.Run(widen1, MixedPrecision.Run(stem, input, p), p);
+        x = x.add(MixedPrecision.Run(res1, x, p));
+        x = MixedPrecision.Run(widen2, x, p);
+        x = x.add(MixedPrecision.Run(res2, x, p));
         return scope.MoveToOuter(x);
     }
 
@@ -79,7 +82,7 @@ public sealed class FastCnn : ImageClassifier
     public override Tensor ForwardEmbedding(Tensor features)
     {
         using var scope = NewDisposeScope();
-        var pooled = cat(new[] { features.mean(new long[] { 2, 3 }), features.amax(new long[] { 2, 3 }) }, 1);
+        var pooled = MixedPrecision.ToFloat32(cat(new[] { features.mean(new long[] { 2, 3 }), features.amax(new long[] { 2, 3 }) }, 1));
         return scope.MoveToOuter(dropout.call(pooled));
     }
 

@@ -40,6 +40,27 @@ public abstract class ImageClassifier : nn.Module<Tensor, Tensor>
     /// <summary>The number of classes the head predicts.</summary>
     public int NumClasses { get; protected set; }
 
+    /// <summary>Whether the model can compute its convolutions in <see cref="ComputePrecision.BFloat16"/>.</summary>
+    public virtual bool SupportsBFloat16 => false;
+
+    /// <summary>
+    /// The format the convolutions compute in (default <see cref="ComputePrecision.Float32"/>); parameters stay float32 and
+    /// the logits are float32 either way. <see cref="Training.TrainerOptions.Precision"/> sets it for a training run.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The model does not support bfloat16 (<see cref="SupportsBFloat16"/>).</exception>
+    public ComputePrecision Precision
+    {
+        get => _precision;
+        set
+        {
+            if (value == ComputePrecision.BFloat16 && !SupportsBFloat16)
+                throw new NotSupportedException($"{GetType().Name} computes in float32 only; models that support bfloat16 have SupportsBFloat16 = true.");
+            _precision = value;
+        }
+    }
+
+    private ComputePrecision _precision = ComputePrecision.Float32;
+
     /// <summary>Runs the feature extractor: input N×C×H×W to the last feature map N×F×h×w.</summary>
     public abstract Tensor ForwardFeatures(Tensor input);
 
@@ -83,10 +104,13 @@ public abstract class ImageClassifier : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>Which classifier turns embeddings into logits (linear by default).</summary>
-    public HeadKind Head { get; private set; } = HeadKind.Linear;
+    public virtual HeadKind Head => _head;
 
     /// <summary>The scale s of a cosine head (0 for a linear head): logits lie in [−s, s].</summary>
-    public double CosineScale { get; private set; }
+    public virtual double CosineScale => _cosineScale;
+
+    private HeadKind _head = HeadKind.Linear;
+    private double _cosineScale;
 
     /// <summary>
     /// Chooses the classifier: <see cref="HeadKind.Linear"/> (<c>Classifier(e)</c>) or <see cref="HeadKind.Cosine"/>
@@ -94,14 +118,14 @@ public abstract class ImageClassifier : nn.Module<Tensor, Tensor>
     /// </summary>
     /// <param name="head">The classifier kind.</param>
     /// <param name="cosineScale">The scale s of a cosine head, finite and positive (ignored for a linear head).</param>
-    public void UseHead(HeadKind head, double cosineScale = DefaultCosineScale)
+    public virtual void UseHead(HeadKind head, double cosineScale = DefaultCosineScale)
     {
         if (!Enum.IsDefined(head))
             throw new ArgumentOutOfRangeException(nameof(head), head, "Unknown head kind.");
         if (head == HeadKind.Cosine && !(cosineScale > 0 && double.IsFinite(cosineScale)))
             throw new ArgumentOutOfRangeException(nameof(cosineScale), cosineScale, "The cosine scale must be finite and positive.");
-        Head = head;
-        CosineScale = head == HeadKind.Cosine ? cosineScale : 0;
+        _head = head;
+        _cosineScale = head == HeadKind.Cosine ? cosineScale : 0;
     }
 
     /// <summary>The default scale s of a cosine head (16: softmax can still reach 0.99+ for one of 10 classes with a margin).</summary>

@@ -45,6 +45,21 @@ internal static class Initialization
         return width;
     }
 
+    /// <summary>Checks a block's geometry: positive input and output channels and a positive stride.</summary>
+    /// <param name="inChannels">Channels of the input.</param>
+    /// <param name="outChannels">Channels of the output.</param>
+    /// <param name="stride">The stride.</param>
+    /// <param name="outChannelsName">The parameter name of <paramref name="outChannels"/> in the caller.</param>
+    public static void CheckBlock(long inChannels, long outChannels, long stride, string outChannelsName = "outChannels")
+    {
+        if (inChannels <= 0)
+            throw new ArgumentOutOfRangeException(nameof(inChannels), inChannels, "Channels must be positive.");
+        if (outChannels <= 0)
+            throw new ArgumentOutOfRangeException(outChannelsName, outChannels, "Channels must be positive.");
+        if (stride <= 0)
+            throw new ArgumentOutOfRangeException(nameof(stride), stride, "The stride must be positive.");
+    }
+
     /// <summary>Checks a dropout probability.</summary>
     public static double CheckDropRate(double dropRate, string paramName)
     {

@@ -16,7 +16,7 @@ namespace FashionVision.Models;
 /// head: AvgPool → flatten → Dropout → Fc     AdaptiveAvgPool2d(1), Dropout, Linear(512α, classes)
 /// </code>
 /// </remarks>
-public sealed class MobileNet : ImageClassifier
+public sealed class MobileNet : GlobalPoolingClassifier
 {
     private static readonly (long Channels, long Stride)[] Plan =
         { (64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2), (512, 1) };
@@ -25,9 +25,6 @@ public sealed class MobileNet : ImageClassifier
     private readonly BatchNorm2d bn1;
     private readonly ReLU relu;
     private readonly Sequential blocks;
-    private readonly AdaptiveAvgPool2d avgpool;
-    private readonly Dropout dropout;
-    private Linear fc;
 
     /// <summary>Creates the network.</summary>
     /// <param name="inputChannels">Channels of the input.</param>
@@ -52,16 +49,10 @@ public sealed class MobileNet : ImageClassifier
             blocks.append(new DepthwiseSeparableConv(inChannels, outChannels, stride, attention));
             inChannels = outChannels;
         }
-        FeatureChannels = inChannels;
-        avgpool = nn.AdaptiveAvgPool2d(1);
-        dropout = nn.Dropout(dropRate);
-        fc = nn.Linear(inChannels, numClasses);
         RegisterComponents();
+        AddHead(inChannels, dropRate);
         Initialization.HeNormal(this);
     }
-
-    /// <summary>Channels of the last feature map (512α).</summary>
-    public long FeatureChannels { get; }
 
     /// <summary>The stem convolution.</summary>
     public Conv2d Conv1 => conv1;
@@ -75,35 +66,10 @@ public sealed class MobileNet : ImageClassifier
     /// <summary>The depthwise-separable blocks.</summary>
     public Sequential Blocks => blocks;
 
-    /// <summary>Global average pooling of the head.</summary>
-    public AdaptiveAvgPool2d AvgPool => avgpool;
-
-    /// <summary>Dropout before the linear layer.</summary>
-    public Dropout Dropout => dropout;
-
-    /// <inheritdoc />
-    public override Linear Classifier => fc;
-
     /// <inheritdoc />
     public override Tensor ForwardFeatures(Tensor input)
     {
         using var scope = NewDisposeScope();
         return scope.MoveToOuter(blocks.call(relu.call(bn1.call(conv1.call(input)))));
-    }
-
-    /// <inheritdoc />
-    public override Tensor ForwardEmbedding(Tensor features)
-    {
-        using var scope = NewDisposeScope();
-        return scope.MoveToOuter(dropout.call(avgpool.call(features).flatten(1)));
-    }
-
-    /// <inheritdoc />
-    public override void ResetClassifier(int numClasses)
-    {
-        ValidateNumClasses(numClasses);
-        fc = Initialization.LinearLike(fc, numClasses);
-        ReplaceSubmodule(nameof(fc), fc);
-        NumClasses = numClasses;
     }
 }

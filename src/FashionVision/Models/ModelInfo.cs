@@ -12,7 +12,7 @@ namespace FashionVision.Models;
 /// Floating-point operations of one forward pass for one image: 2 × the multiply-adds of every Conv2d and Linear layer, at
 /// the expected input size (see <see cref="FlopCounter"/>).
 /// </param>
-/// <param name="ReferenceAccuracy">A reference result from the literature for this architecture, with its source.</param>
+/// <param name="ReferenceAccuracy">A reference result for this architecture with its source: a paper and its table or figure, a public benchmark table, or the command that measured it here.</param>
 public sealed record ModelInfo(
     string Name,
     string Summary,

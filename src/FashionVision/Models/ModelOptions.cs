@@ -62,6 +62,14 @@ public sealed record ModelOptions
     /// </summary>
     public long? Seed { get; init; }
 
+    /// <summary>
+    /// Input preprocessing the model applies to itself (null = none): <see cref="ModelZoo.Create"/> then wraps the network in
+    /// a <see cref="PreprocessedClassifier"/> that takes <see cref="InputChannels"/>-channel images of any size and hands the
+    /// network what it was built for (e.g. <see cref="InputPreprocessing.ImageNet"/> lets <c>resnet18-imagenet</c> take
+    /// 1×28×28 images). Stored in checkpoints with the other options, so every model rebuilt from one preprocesses alike.
+    /// </summary>
+    public InputPreprocessing? Preprocessing { get; init; }
+
     private static readonly System.Text.Json.JsonSerializerOptions Reader = new()
     {
         PropertyNameCaseInsensitive = true,

@@ -19,7 +19,7 @@ namespace FashionVision.Models;
 /// </code>
 /// State-dict names: <c>conv1, bn1, layer1.0.conv1, …, layer4.1.bn2, fc</c> (with <c>attention</c> inside blocks for SE/CBAM).
 /// </remarks>
-public sealed class ResNet : ImageClassifier
+public sealed class ResNet : GlobalPoolingClassifier
 {
     private readonly Conv2d conv1;
     private readonly BatchNorm2d bn1;
@@ -29,9 +29,6 @@ public sealed class ResNet : ImageClassifier
     private readonly Sequential layer2;
     private readonly Sequential layer3;
     private readonly Sequential layer4;
-    private readonly AdaptiveAvgPool2d avgpool;
-    private readonly Dropout dropout;
-    private Linear fc;
 
     /// <summary>Creates the network.</summary>
     /// <param name="blocksPerStage">Blocks in each of the four stages (<c>[2, 2, 2, 2]</c> for ResNet-18, <c>[3, 4, 6, 3]</c> for ResNet-34).</param>
@@ -65,11 +62,8 @@ public sealed class ResNet : ImageClassifier
         layer2 = MakeStage(ref inChannels, 2 * w, blocksPerStage[1], 2, attention);
         layer3 = MakeStage(ref inChannels, 4 * w, blocksPerStage[2], 2, attention);
         layer4 = MakeStage(ref inChannels, 8 * w, blocksPerStage[3], 2, attention);
-        FeatureChannels = inChannels;
-        avgpool = nn.AdaptiveAvgPool2d(1);
-        dropout = nn.Dropout(dropRate);
-        fc = nn.Linear(inChannels, numClasses);
         RegisterComponents();
+        AddHead(inChannels, dropRate);
         Initialization.HeNormal(this);
     }
 
@@ -89,9 +83,6 @@ public sealed class ResNet : ImageClassifier
 
     /// <summary>The attention inside every block.</summary>
     public AttentionKind Attention { get; }
-
-    /// <summary>Channels of the last feature map (512 at width 1).</summary>
-    public long FeatureChannels { get; }
 
     /// <summary>The stem convolution.</summary>
     public Conv2d Conv1 => conv1;
@@ -117,15 +108,6 @@ public sealed class ResNet : ImageClassifier
     /// <summary>Stage 4 (8× width, stride 2).</summary>
     public Sequential Layer4 => layer4;
 
-    /// <summary>Global average pooling of the head.</summary>
-    public AdaptiveAvgPool2d AvgPool => avgpool;
-
-    /// <summary>Dropout of the head.</summary>
-    public Dropout Dropout => dropout;
-
-    /// <inheritdoc />
-    public override Linear Classifier => fc;
-
     /// <inheritdoc />
     public override Tensor ForwardFeatures(Tensor input)
     {
@@ -135,21 +117,5 @@ public sealed class ResNet : ImageClassifier
             x = maxpool.call(x);
         x = layer4.call(layer3.call(layer2.call(layer1.call(x))));
         return scope.MoveToOuter(x);
-    }
-
-    /// <inheritdoc />
-    public override Tensor ForwardEmbedding(Tensor features)
-    {
-        using var scope = NewDisposeScope();
-        return scope.MoveToOuter(dropout.call(avgpool.call(features).flatten(1)));
-    }
-
-    /// <inheritdoc />
-    public override void ResetClassifier(int numClasses)
-    {
-        ValidateNumClasses(numClasses);
-        fc = Initialization.LinearLike(fc, numClasses);
-        ReplaceSubmodule(nameof(fc), fc);
-        NumClasses = numClasses;
     }
 }

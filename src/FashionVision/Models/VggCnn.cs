@@ -15,12 +15,9 @@ namespace FashionVision.Models;
 /// head: AvgPool → flatten → Dropout → Fc     AdaptiveAvgPool2d(1), Dropout(0.5), Linear(4w, classes)
 /// </code>
 /// </remarks>
-public sealed class VggCnn : ImageClassifier
+public sealed class VggCnn : GlobalPoolingClassifier
 {
     private readonly Sequential features;
-    private readonly AdaptiveAvgPool2d avgpool;
-    private readonly Dropout dropout;
-    private Linear fc;
 
     /// <summary>Creates the network.</summary>
     /// <param name="inputChannels">Channels of the input.</param>
@@ -35,49 +32,18 @@ public sealed class VggCnn : ImageClassifier
         Initialization.CheckWidth(width, nameof(width));
         long w = Initialization.Scale(64, width);
         features = ConvStack.Build(inputChannels, new[] { new[] { w, w }, new[] { 2 * w, 2 * w }, new[] { 4 * w, 4 * w } }, attention);
-        FeatureChannels = 4 * w;
-        avgpool = nn.AdaptiveAvgPool2d(1);
-        dropout = nn.Dropout(dropRate);
-        fc = nn.Linear(4 * w, numClasses);
         RegisterComponents();
+        AddHead(4 * w, dropRate);
         Initialization.HeNormal(this);
     }
 
-    /// <summary>Channels of the last feature map.</summary>
-    public long FeatureChannels { get; }
-
     /// <summary>The convolution blocks (conv, bn, relu …, max-pool).</summary>
     public Sequential Features => features;
-
-    /// <summary>Global average pooling of the head.</summary>
-    public AdaptiveAvgPool2d AvgPool => avgpool;
-
-    /// <summary>Dropout before the linear layer.</summary>
-    public Dropout Dropout => dropout;
-
-    /// <inheritdoc />
-    public override Linear Classifier => fc;
 
     /// <inheritdoc />
     public override Tensor ForwardFeatures(Tensor input)
     {
         using var scope = NewDisposeScope();
         return scope.MoveToOuter(features.call(input));
-    }
-
-    /// <inheritdoc />
-    public override Tensor ForwardEmbedding(Tensor features)
-    {
-        using var scope = NewDisposeScope();
-        return scope.MoveToOuter(dropout.call(avgpool.call(features).flatten(1)));
-    }
-
-    /// <inheritdoc />
-    public override void ResetClassifier(int numClasses)
-    {
-        ValidateNumClasses(numClasses);
-        fc = Initialization.LinearLike(fc, numClasses);
-        ReplaceSubmodule(nameof(fc), fc);
-        NumClasses = numClasses;
     }
 }

@@ -16,19 +16,17 @@ namespace FashionVision.Models;
 /// + Position                   a learned N×T×D parameter (normal, std 0.02)
 /// Blocks                       L × TransformerBlock (LayerNorm, attention, LayerNorm, MLP)
 /// Norm                         LayerNorm(D); the tokens go back to a map N×D×g×g (the feature map Grad-CAM reads)
-/// head: mean → Dropout → Fc    the mean over the g×g tokens, Linear(D, classes)
+/// head: AvgPool → Dropout → Fc the mean over the g×g tokens, Linear(D, classes) (<see cref="GlobalPoolingClassifier"/>)
 /// </code>
 /// The zoo's <c>small-vit</c> (p = 4, D = 96, L = 6, h = 4, r = 2) has 49 tokens, 456,202 parameters and about 24.5 M
 /// multiply-adds per image, a fifth of them in the attention products. The position embedding fixes the input size.
 /// </remarks>
-public sealed class VisionTransformer : ImageClassifier
+public sealed class VisionTransformer : GlobalPoolingClassifier
 {
     private readonly Conv2d patch_embedding;
     private readonly Parameter position;
     private readonly Sequential blocks;
     private readonly LayerNorm norm;
-    private readonly Dropout dropout;
-    private Linear fc;
 
     /// <summary>Creates the network.</summary>
     /// <param name="patchSize">The patch side p; it must divide the image size.</param>
@@ -58,9 +56,8 @@ public sealed class VisionTransformer : ImageClassifier
         for (int i = 0; i < depth; i++)
             blocks.append(new TransformerBlock(dimension, heads, mlpRatio));
         norm = nn.LayerNorm(dimension);
-        dropout = nn.Dropout(dropRate);
-        fc = nn.Linear(dimension, numClasses);
         RegisterComponents();
+        AddHead(dimension, dropRate);
         Initialize();
     }
 
@@ -100,12 +97,6 @@ public sealed class VisionTransformer : ImageClassifier
     /// <summary>The final LayerNorm.</summary>
     public LayerNorm Norm => norm;
 
-    /// <summary>Dropout before the linear layer.</summary>
-    public Dropout Dropout => dropout;
-
-    /// <inheritdoc />
-    public override Linear Classifier => fc;
-
     /// <inheritdoc />
     public override Tensor ForwardFeatures(Tensor input)
     {
@@ -118,21 +109,5 @@ public sealed class VisionTransformer : ImageClassifier
         var tokens = patches.flatten(2).transpose(1, 2) + position;
         tokens = norm.call(blocks.call(tokens));
         return scope.MoveToOuter(tokens.transpose(1, 2).reshape(input.shape[0], Dimension, GridSize, GridSize));
-    }
-
-    /// <inheritdoc />
-    public override Tensor ForwardEmbedding(Tensor features)
-    {
-        using var scope = NewDisposeScope();
-        return scope.MoveToOuter(dropout.call(features.mean(new long[] { 2, 3 })));
-    }
-
-    /// <inheritdoc />
-    public override void ResetClassifier(int numClasses)
-    {
-        ValidateNumClasses(numClasses);
-        fc = Initialization.LinearLike(fc, numClasses);
-        ReplaceSubmodule(nameof(fc), fc);
-        NumClasses = numClasses;
     }
 }

@@ -41,14 +41,8 @@ public sealed class WideBasicBlock : nn.Module<Tensor, Tensor>
     public WideBasicBlock(long inChannels, long outChannels, long stride = 1, double dropRate = 0.0,
         AttentionKind attention = AttentionKind.None) : base(nameof(WideBasicBlock))
     {
-        if (inChannels <= 0)
-            throw new ArgumentOutOfRangeException(nameof(inChannels), inChannels, "Channels must be positive.");
-        if (outChannels <= 0)
-            throw new ArgumentOutOfRangeException(nameof(outChannels), outChannels, "Channels must be positive.");
-        if (stride <= 0)
-            throw new ArgumentOutOfRangeException(nameof(stride), stride, "The stride must be positive.");
-        if (!(dropRate >= 0 && dropRate < 1))
-            throw new ArgumentOutOfRangeException(nameof(dropRate), dropRate, "The drop rate must be in [0, 1).");
+        Initialization.CheckBlock(inChannels, outChannels, stride);
+        Initialization.CheckDropRate(dropRate, nameof(dropRate));
         InChannels = inChannels;
         OutChannels = outChannels;
         Stride = stride;

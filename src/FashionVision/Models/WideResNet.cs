@@ -14,11 +14,11 @@ namespace FashionVision.Models;
 /// Conv1                       Conv2d(C, 16, 3, padding 1, no bias)
 /// Block1, Block2, Block3      Sequential of WideBasicBlock: 16k (stride 1), 32k (stride 2), 64k (stride 2); dropout inside
 /// Bn1 → Relu                  BatchNorm2d(64k), ReLU (the blocks are pre-activation, so the features end here)
-/// head: AvgPool → flatten → Fc    AdaptiveAvgPool2d(1), Linear(64k, classes)
+/// head: AvgPool → flatten → Fc    AdaptiveAvgPool2d(1), Linear(64k, classes) (the shared head's dropout is 0)
 /// </code>
 /// A 28×28 input ends as a 7×7 map.
 /// </remarks>
-public sealed class WideResNet : ImageClassifier
+public sealed class WideResNet : GlobalPoolingClassifier
 {
     private readonly Conv2d conv1;
     private readonly Sequential block1;
@@ -26,8 +26,6 @@ public sealed class WideResNet : ImageClassifier
     private readonly Sequential block3;
     private readonly BatchNorm2d bn1;
     private readonly ReLU relu;
-    private readonly AdaptiveAvgPool2d avgpool;
-    private Linear fc;
 
     /// <summary>Creates the network.</summary>
     /// <param name="depth">Depth d; d − 4 must be divisible by 6 (16, 22, 28, 40 …).</param>
@@ -51,15 +49,13 @@ public sealed class WideResNet : ImageClassifier
         block1 = MakeStage(widths[0], widths[1], 1, dropRate, attention);
         block2 = MakeStage(widths[1], widths[2], 2, dropRate, attention);
         block3 = MakeStage(widths[2], widths[3], 2, dropRate, attention);
-        FeatureChannels = widths[3];
         bn1 = nn.BatchNorm2d(widths[3]);
         relu = nn.ReLU();
-        avgpool = nn.AdaptiveAvgPool2d(1);
-        fc = nn.Linear(widths[3], numClasses);
         RegisterComponents();
+        AddHead(widths[3], dropRate: 0.0);
         Initialization.HeNormal(this);
         using (no_grad())
-            fc.bias!.zero_();
+            Classifier.bias!.zero_();
     }
 
     private Sequential MakeStage(long inChannels, long outChannels, long stride, double dropRate, AttentionKind attention)
@@ -79,9 +75,6 @@ public sealed class WideResNet : ImageClassifier
     /// <summary>Blocks per stage, (d − 4) / 6.</summary>
     public int BlocksPerStage { get; }
 
-    /// <summary>Channels of the last feature map, 64k.</summary>
-    public long FeatureChannels { get; }
-
     /// <summary>The stem convolution (16 channels).</summary>
     public Conv2d Conv1 => conv1;
 
@@ -100,33 +93,11 @@ public sealed class WideResNet : ImageClassifier
     /// <summary>The final ReLU.</summary>
     public ReLU Relu => relu;
 
-    /// <summary>Global average pooling of the head.</summary>
-    public AdaptiveAvgPool2d AvgPool => avgpool;
-
-    /// <inheritdoc />
-    public override Linear Classifier => fc;
-
     /// <inheritdoc />
     public override Tensor ForwardFeatures(Tensor input)
     {
         using var scope = NewDisposeScope();
         var x = block3.call(block2.call(block1.call(conv1.call(input))));
         return scope.MoveToOuter(relu.call(bn1.call(x)));
-    }
-
-    /// <inheritdoc />
-    public override Tensor ForwardEmbedding(Tensor features)
-    {
-        using var scope = NewDisposeScope();
-        return scope.MoveToOuter(avgpool.call(features).flatten(1));
-    }
-
-    /// <inheritdoc />
-    public override void ResetClassifier(int numClasses)
-    {
-        ValidateNumClasses(numClasses);
-        fc = Initialization.LinearLike(fc, numClasses);
-        ReplaceSubmodule(nameof(fc), fc);
-        NumClasses = numClasses;
     }
 }

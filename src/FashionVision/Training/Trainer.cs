@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using System.Text.Json;
 using FashionVision.Data;
+using FashionVision.Models;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using TorchSharp;
@@ -20,9 +20,13 @@ namespace FashionVision.Training;
 /// </code>
 /// </example>
 /// <remarks>
-/// <para>One seed drives everything (torch's global generator, the loader's order, the augmentation generator), so on
-/// the CPU the same options give the same weights, and a run resumed from a checkpoint ends with exactly the weights of
-/// an uninterrupted one. Checkpoints are consistent at epoch boundaries.</para>
+/// <para>One seed drives everything through three distinct streams (<see cref="SeedStreams"/>: torch's global generator,
+/// the loader's order, the augmentation generator), so on the CPU the same options give the same weights, and a run
+/// resumed from a checkpoint ends with exactly the weights of an uninterrupted one. "The same options" includes the
+/// intra-op thread count (<see cref="TrainerOptions.IntraOpThreads"/>): CPU kernels split their reductions by thread, so
+/// another count gives other rounding and other weights. Checkpoints record the count and a resumed run uses it again.
+/// A resumed run must have the checkpoint's settings (<see cref="RunSettings"/>). Checkpoints are consistent at epoch
+/// boundaries.</para>
 /// <para>The model's initial weights are the caller's: seed the model's construction too (e.g. <c>ModelOptions.Seed</c>).</para>
 /// </remarks>
 public sealed class Trainer : IDisposable
@@ -34,10 +38,14 @@ public sealed class Trainer : IDisposable
     private string? _stopReason;
     private int _completedEpochs;
     private Stopwatch _clock = new();
+    private BudgetClock? _budget;
+    private long _scheduleSpan;
 
     /// <summary>Creates a trainer for <paramref name="model"/>; nothing runs until <see cref="Fit"/>.</summary>
+    /// <exception cref="InvalidOperationException">libtorch cannot be loaded; the message says why (<see cref="Native.TorchRuntime"/>).</exception>
     public Trainer(nn.Module<Tensor, Tensor> model, TrainerOptions? options = null)
     {
+        Native.TorchRuntime.EnsureInitialized();
         Model = model ?? throw new ArgumentNullException(nameof(model));
         Options = options ?? new TrainerOptions();
         Logger = Options.Logger ?? NullLogger.Instance;
@@ -83,6 +91,12 @@ public sealed class Trainer : IDisposable
     /// <summary>The class names of the training set.</summary>
     public IReadOnlyList<string> ClassNames { get; private set; } = Array.Empty<string>();
 
+    /// <summary>The settings that shape the current (or last) run, as checkpoints store them; null before <see cref="Fit"/>.</summary>
+    public RunSettings? Settings { get; private set; }
+
+    /// <summary>The intra-op thread count of the current (or last) run (<see cref="TrainerOptions.IntraOpThreads"/>, a resumed checkpoint's, or the process's).</summary>
+    public int IntraOpThreads { get; private set; }
+
     /// <summary>The input normalisation in force (stored in checkpoints for predictors), or null.</summary>
     public ChannelStatistics? Normalization { get; private set; }
 
@@ -110,6 +124,28 @@ public sealed class Trainer : IDisposable
     {
         Options.Validate();
         CheckDatasets(trainSet, validationSet);
+        var resumeFrom = Options.ResumeFrom is { } path ? OpenResumeCheckpoint(path) : null;
+        int callerThreads = torch.get_num_threads();
+        IntraOpThreads = Options.IntraOpThreads ?? resumeFrom?.Manifest.RunSettings?.IntraOpThreads ?? callerThreads;
+        if (IntraOpThreads != callerThreads)
+            torch.set_num_threads(IntraOpThreads);
+        try
+        {
+            return FitCore(trainSet, validationSet, resumeFrom, cancellationToken);
+        }
+        finally
+        {
+            if (torch.get_num_threads() != callerThreads)
+                torch.set_num_threads(callerThreads);
+        }
+    }
+
+    private TrainingHistory FitCore(InMemoryDataset trainSet, InMemoryDataset? validationSet, Checkpoint? resumeFrom, CancellationToken cancellationToken)
+    {
+        Loss = Options.CustomLoss ?? LossFactory.Create(Options.Loss);
+        Settings = RunSettings.Of(Options, Loss, trainSet.Count, IntraOpThreads);
+        if (resumeFrom is not null)
+            CheckResumeSettings(resumeFrom);
         _clock = Stopwatch.StartNew();
         _stopReason = null;
         _completedEpochs = 0;
@@ -118,13 +154,32 @@ public sealed class Trainer : IDisposable
         ClassNames = trainSet.ClassNames.ToArray();
         InputShape = trainSet.ImageShape;
 
-        torch.manual_seed(Options.Seed);
+        torch.manual_seed(SeedStreams.TorchGlobal(Options.Seed));
         _generator?.Dispose();
-        _generator = new torch.Generator((ulong)Options.Seed);
+        _generator = new torch.Generator(SeedStreams.Augmentation(Options.Seed));
 
         Model.to(Device);
+        var previousPrecision = SetPrecision(Options.Precision);
+        try
+        {
+            return FitWithPrecision(trainSet, validationSet, resumeFrom, cancellationToken);
+        }
+        finally
+        {
+            SetPrecision(previousPrecision);
+        }
+    }
+
+    private TrainingHistory FitWithPrecision(InMemoryDataset trainSet, InMemoryDataset? validationSet, Checkpoint? resumeFrom, CancellationToken cancellationToken)
+    {
         CheckModelOutput(trainSet);
-        Normalization = Options.Normalize ? Options.Normalization ?? trainSet.ComputeStatistics() : null;
+        // A model that normalises its own input (PreprocessedClassifier) gets [0, 1] pixels, exactly as it will at inference.
+        // A resumed run keeps normalising with the statistics it began with, from its first batch on (fixed statistics in
+        // the options equal those unless the settings check was overridden, and then the options win).
+        bool modelNormalizes = Model is Models.PreprocessedClassifier { Preprocessing.Normalizes: true };
+        Normalization = !Options.Normalize || modelNormalizes ? null : Options.Normalization ?? resumeFrom?.Manifest.Normalization ?? trainSet.ComputeStatistics();
+        if (Options.Normalize && modelNormalizes)
+            Logger.LogInformation("The model normalises its own input ({Preprocessing}); the data is not normalised again.", ((Models.PreprocessedClassifier)Model).Preprocessing);
 
         using var trainLoader = new DataLoader(trainSet, new DataLoaderOptions
         {
@@ -148,15 +203,16 @@ public sealed class Trainer : IDisposable
         _parameters = Optimizer.parameters().ToArray();
         int stepsPerEpoch = (trainLoader.BatchCount + Options.AccumulationSteps - 1) / Options.AccumulationSteps;
         long scheduleLength = Options.Scheduler.Interval == SchedulerInterval.Batch ? (long)stepsPerEpoch * Options.Epochs : Options.Epochs;
-        Scheduler = SchedulerFactory.Create(Options.Scheduler, scheduleLength);
+        Scheduler = SchedulerFactory.Create(Options.Scheduler, Math.Max(1, scheduleLength));
         Scheduler.Attach(Optimizer);
-        Loss = Options.CustomLoss ?? LossFactory.Create(Options.Loss);
+        _scheduleSpan = Options.Scheduler.TotalSteps is { } fixedLength ? fixedLength + Options.Scheduler.WarmupSteps : Math.Max(1, scheduleLength);
+        _budget = Options.TimeBudget is { } budget ? new BudgetClock(budget, Options.TimeProvider) : null;
         BuildCallbacks();
 
         try
         {
-            if (Options.ResumeFrom is { } resume)
-                Resume(resume, trainSet);
+            if (resumeFrom is not null)
+                Resume(resumeFrom, trainSet);
             foreach (var c in _callbacks)
                 c.OnFitStart(this);
             Logger.LogInformation("Training {Model} on {Count} images ({Classes} classes) for {Epochs} epochs on {Device}: {Optimizer}, {Scheduler}, {Loss}, augmentation {Augmentation}.",
@@ -166,7 +222,20 @@ public sealed class Trainer : IDisposable
             for (int epoch = _completedEpochs + 1; epoch <= Options.Epochs; epoch++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
+                if (_budget is { IsSpent: true })
+                {
+                    History.StoppedEarly = epoch <= Options.Epochs;
+                    History.StopReason = "the time budget is spent";
+                    break;
+                }
                 RunEpoch(epoch, trainLoader, validationLoader, cancellationToken);
+                if (_budget is { IsSpent: true } && epoch < Options.Epochs)
+                {
+                    History.StoppedEarly = true;
+                    History.StopReason = $"the time budget of {Options.TimeBudget!.Total.TotalSeconds:0.#} s is spent";
+                    Logger.LogInformation("Stopping after epoch {Epoch}: {Reason}.", epoch, History.StopReason);
+                    break;
+                }
                 if (_stopReason is not null && epoch < Options.Epochs)
                 {
                     History.StoppedEarly = true;
@@ -176,6 +245,8 @@ public sealed class Trainer : IDisposable
                 }
             }
 
+            if (Options.Epochs == 0 && validationLoader is not null)
+                History.InitialValidation = Validate(validationLoader, epoch: 0);
             History.TotalTime = _clock.Elapsed;
             foreach (var c in _callbacks)
                 c.OnFitEnd(this, History);
@@ -215,6 +286,8 @@ public sealed class Trainer : IDisposable
         using var correct = zeros(1, ScalarType.Int64, Device);
         foreach (var batch in trainLoader.GetBatches(epoch - 1, cancellationToken))
         {
+            if (_budget is { IsSpent: true })
+                break;
             batchIndex++;
             foreach (var c in _callbacks)
                 c.OnBatchStart(this, epoch, batchIndex);
@@ -236,9 +309,12 @@ public sealed class Trainer : IDisposable
         double trainAccuracy = seen == 0 ? double.NaN : correct.item<long>() / (double)seen;
 
         ValidationResult? validation = null;
-        if (validationLoader is not null && (epoch % Options.ValidationInterval == 0 || epoch == Options.Epochs))
+        bool lastEpoch = epoch == Options.Epochs || _budget is { IsSpent: true };
+        if (validationLoader is not null && (epoch % Options.ValidationInterval == 0 || lastEpoch))
         {
             validation = Validate(validationLoader, epoch);
+            if (Options.StopAtAccuracy is { } target && validation.Accuracy >= target)
+                RequestStop($"the validation accuracy {validation.Accuracy:P2} reached the target {target:P2}");
             Scheduler!.ReportMetric(validation.Loss);
             double monitored = Options.Monitor == MonitorMetric.ValidationLoss ? validation.Loss : validation.Accuracy;
             bool better = History.BestMetric is not { } best || (Options.Monitor == MonitorMetric.ValidationLoss ? monitored < best : monitored > best);
@@ -299,6 +375,12 @@ public sealed class Trainer : IDisposable
             GlobalStep++;
             if (Options.Scheduler.Interval == SchedulerInterval.Batch)
                 Scheduler!.Step();
+            if (_budget is { } budget)
+            {
+                // The schedule's position follows the time used when that is ahead of the step count.
+                double fraction = budget.Update(GlobalStep * Options.BatchSize * Options.AccumulationSteps);
+                Scheduler!.AdvanceTo((long)Math.Floor(fraction * _scheduleSpan));
+            }
             foreach (var c in _callbacks)
                 c.OnAfterOptimizerStep(this);
         }
@@ -311,9 +393,10 @@ public sealed class Trainer : IDisposable
         if (Loss is EmbeddingLoss embeddingLoss)
         {
             var (output, embeddings) = embeddingLoss.RequireImageClassifier(Model).ForwardWithEmbedding(images);
-            return (output, embeddingLoss.Forward(output, embeddings, targets));
+            output = AsFloat32(output);
+            return (output, embeddingLoss.Forward(output, AsFloat32(embeddings), targets));
         }
-        var logits = Model.forward(images);
+        var logits = AsFloat32(Model.forward(images));
         return (logits, Loss is DistillationLoss distillation
             ? distillation.Forward(logits, targets, TeacherLogits(images))
             : Loss.Forward(logits, targets));
@@ -342,15 +425,19 @@ public sealed class Trainer : IDisposable
             using var noGrad = no_grad();
             using var lossSum = zeros(1, ScalarType.Float64, Device);
             using var correct = zeros(1, ScalarType.Int64, Device);
+            int classes = ClassNames.Count;
+            using var confusion = zeros(classes * classes, ScalarType.Int64, Device);
             foreach (var batch in loader.GetBatches(0))
             {
                 using var scope = NewDisposeScope();
-                var logits = Model.forward(batch.Images);
+                var logits = AsFloat32(Model.forward(batch.Images));
+                var predicted = logits.argmax(1);
                 lossSum.add_(nn.functional.cross_entropy(logits, batch.Labels, reduction: nn.Reduction.Sum).to_type(ScalarType.Float64));
-                correct.add_(logits.argmax(1).eq(batch.Labels).sum());
+                correct.add_(predicted.eq(batch.Labels).sum());
+                confusion.add_(batch.Labels.mul(classes).add(predicted).bincount(null, classes * classes));
             }
             double n = loader.Count;
-            return new ValidationResult(epoch, lossSum.item<double>() / n, correct.item<long>() / n);
+            return new ValidationResult(epoch, lossSum.item<double>() / n, correct.item<long>() / n) { ConfusionMatrix = ToMatrix(confusion, classes) };
         }
         finally
         {
@@ -360,7 +447,34 @@ public sealed class Trainer : IDisposable
         }
     }
 
+    private static long[,] ToMatrix(Tensor counts, int classes)
+    {
+        using var scope = NewDisposeScope();
+        var flat = counts.cpu().data<long>().ToArray();
+        var matrix = new long[classes, classes];
+        Buffer.BlockCopy(flat, 0, matrix, 0, flat.Length * sizeof(long));
+        return matrix;
+    }
+
     private double CurrentLearningRate() => Optimizer!.ParamGroups.First().LearningRate;
+
+    private static Tensor AsFloat32(Tensor logits) => logits.dtype == ScalarType.Float32 ? logits : logits.to_type(ScalarType.Float32);
+
+    /// <summary>Sets the model's compute precision and returns the one it had (float32 for models that are not <see cref="ImageClassifier"/>s).</summary>
+    private ComputePrecision SetPrecision(ComputePrecision precision)
+    {
+        if (Model is ImageClassifier classifier)
+        {
+            var previous = classifier.Precision;
+            if (precision == ComputePrecision.BFloat16 && !classifier.SupportsBFloat16)
+                throw new ArgumentException($"TrainerOptions.Precision is BFloat16 but {Model.GetType().Name} computes in float32 only.", nameof(TrainerOptions.Precision));
+            classifier.Precision = precision;
+            return previous;
+        }
+        if (precision != ComputePrecision.Float32)
+            throw new ArgumentException($"TrainerOptions.Precision is {precision} but the model is not an ImageClassifier that supports it.", nameof(TrainerOptions.Precision));
+        return ComputePrecision.Float32;
+    }
 
     /// <summary>The weights used for inference: the EMA weights when EMA is on, the model's otherwise (views, not copies).</summary>
     internal IEnumerable<KeyValuePair<string, Tensor>> InferenceWeights() =>
@@ -430,6 +544,8 @@ public sealed class Trainer : IDisposable
                 throw new ArgumentException("TrainerOptions.EarlyStopping needs a validation set.", nameof(TrainerOptions.EarlyStopping));
             if (Options.Scheduler.Kind == SchedulerKind.ReduceOnPlateau)
                 throw new ArgumentException("TrainerOptions.Scheduler ReduceOnPlateau needs a validation set.", "Scheduler.Kind");
+            if (Options.StopAtAccuracy is not null)
+                throw new ArgumentException("TrainerOptions.StopAtAccuracy needs a validation set.", nameof(TrainerOptions.StopAtAccuracy));
         }
     }
 
@@ -506,11 +622,12 @@ public sealed class Trainer : IDisposable
             OptimizerType = Optimizer.GetType().Name,
             Scheduler = Scheduler.Describe(),
             SchedulerState = new Dictionary<string, double>(Scheduler.GetState()),
+            TimeBudgetState = _budget is null ? null : new Dictionary<string, double>(_budget.GetState()),
             HasAveragedWeights = Ema is not null,
             BestEpoch = History.BestEpoch,
             BestMetric = History.BestMetric,
             History = History.Epochs.ToArray(),
-            Options = JsonSerializer.SerializeToElement(DescribeOptions(), Checkpoint.Json),
+            RunSettings = Settings,
             Callbacks = callbackStates,
         };
         new Checkpoint(manifest, entries).Save(path);
@@ -518,33 +635,35 @@ public sealed class Trainer : IDisposable
         Logger.LogDebug("Wrote checkpoint {Path} (epoch {Epoch}).", path, _completedEpochs);
     }
 
-    private object DescribeOptions() => new
-    {
-        Options.Epochs,
-        Options.BatchSize,
-        Options.DropLast,
-        Options.Seed,
-        Device = Device.ToString(),
-        Options.Optimizer,
-        Options.Scheduler,
-        Loss = Loss.Describe(),
-        Augmentation = Options.Augmentation?.Describe(),
-        Options.AccumulationSteps,
-        Options.GradientClipNorm,
-        Options.EmaDecay,
-        Options.EarlyStopping,
-        Options.Monitor,
-        Options.ValidationInterval,
-        Options.Normalize,
-        Teacher = Options.Teacher?.GetType().Name,
-    };
-
-    private void Resume(string path, InMemoryDataset trainSet)
+    private static Checkpoint OpenResumeCheckpoint(string path)
     {
         var checkpoint = Checkpoint.Load(path);
-        var manifest = checkpoint.Manifest;
         if (!checkpoint.HasOptimizerState)
             throw new ArgumentException($"The checkpoint '{path}' holds no optimizer state and cannot be resumed.", nameof(TrainerOptions.ResumeFrom));
+        return checkpoint;
+    }
+
+    /// <summary>Refuses to resume a run whose settings differ from the checkpoint's, unless the options allow it.</summary>
+    private void CheckResumeSettings(Checkpoint checkpoint)
+    {
+        string path = checkpoint.Path ?? "(memory)";
+        if (checkpoint.Manifest.RunSettings is not { } saved)
+        {
+            Logger.LogWarning("The checkpoint {Path} records no run settings (written by an older version); they cannot be compared with this run's.", path);
+            return;
+        }
+        var differences = Settings!.DifferencesFrom(saved);
+        if (differences.Count == 0)
+            return;
+        if (!Options.AllowChangedOptionsOnResume)
+            throw new ResumeSettingsMismatchException(path, differences);
+        Logger.LogWarning("Resuming {Path} with changed settings ({Differences}): the run will differ from an uninterrupted one.", path, string.Join("; ", differences));
+    }
+
+    private void Resume(Checkpoint checkpoint, InMemoryDataset trainSet)
+    {
+        string path = checkpoint.Path ?? "(memory)";
+        var manifest = checkpoint.Manifest;
         if (manifest.ClassNames.Count > 0 && !manifest.ClassNames.SequenceEqual(trainSet.ClassNames))
             throw new CheckpointMismatchException(
                 $"The checkpoint '{path}' was trained on classes [{string.Join(", ", manifest.ClassNames)}] but the training set has [{string.Join(", ", trainSet.ClassNames)}].",
@@ -553,6 +672,8 @@ public sealed class Trainer : IDisposable
         OptimizerState.Load(Optimizer!, checkpoint.Entries[Checkpoint.OptimizerEntry], path);
         if (manifest.SchedulerState is { } schedulerState)
             Scheduler!.LoadState(schedulerState);
+        if (_budget is not null)
+            _budget.Restore(manifest.TimeBudgetState ?? new Dictionary<string, double>(), path);
         var rng = checkpoint.ReadTensors(Checkpoint.RngEntry);
         try
         {
@@ -571,7 +692,6 @@ public sealed class Trainer : IDisposable
         History.BestEpoch = manifest.BestEpoch;
         History.BestMetric = manifest.BestMetric;
         History.ResumedAfterEpoch = manifest.Epoch;
-        Normalization = manifest.Normalization ?? Normalization;
         foreach (var c in _callbacks)
         {
             var state = new CallbackState();

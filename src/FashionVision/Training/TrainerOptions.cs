@@ -1,4 +1,5 @@
 using FashionVision.Data;
+using FashionVision.Models;
 using FashionVision.Transforms;
 using Microsoft.Extensions.Logging;
 using TorchSharp;
@@ -37,7 +38,13 @@ public sealed record EarlyStoppingOptions
 /// </summary>
 public sealed record TrainerOptions
 {
-    /// <summary>Epochs to train (default 10; 0 only validates and evaluates).</summary>
+    /// <summary>
+    /// Epochs to train (default 10; with a <see cref="TimeBudget"/> an upper bound). 0 trains nothing and only validates:
+    /// <see cref="Trainer.Fit"/> prepares the run (the normalisation statistics in <see cref="Trainer.Normalization"/>, the
+    /// optimizer and the schedule, or a resumed checkpoint's state), validates the model as it is when a validation set is
+    /// given (<see cref="TrainingHistory.InitialValidation"/>), and returns a history without epochs; evaluate on a test set
+    /// with <c>Evaluator</c> and the trainer's normalisation.
+    /// </summary>
     public int Epochs { get; init; } = 10;
 
     /// <summary>Images per batch (default 128).</summary>
@@ -46,11 +53,40 @@ public sealed record TrainerOptions
     /// <summary>Drop the last, smaller training batch (default true: BatchNorm dislikes a batch of 1).</summary>
     public bool DropLast { get; init; } = true;
 
-    /// <summary>The one seed for everything: torch's global generator (initialisation of lazily created state, dropout), the loader's order and the augmentation generator.</summary>
+    /// <summary>
+    /// The one seed of the run. It drives three distinct streams (<see cref="SeedStreams"/>): torch's global generator
+    /// (dropout, lazily created state), the loader's order and the augmentation generator.
+    /// </summary>
+    /// <remarks>The same seed gives the same weights only on the same device with the same intra-op thread count
+    /// (<see cref="IntraOpThreads"/>): CPU kernels split their reductions by thread, so another count rounds differently.</remarks>
     public long Seed { get; init; }
+
+    /// <summary>
+    /// The intra-op thread count torch uses while <see cref="Trainer.Fit"/> runs (<c>torch.set_num_threads</c>; the caller's
+    /// count is put back afterwards). Null keeps the process's count, or, when resuming, the checkpoint's. The count is part of
+    /// the run's settings: checkpoints record it, because the same seed reproduces the same weights only at the same count.
+    /// </summary>
+    public int? IntraOpThreads { get; init; }
 
     /// <summary>The device to train on (default CPU). The model is moved there when <see cref="Trainer.Fit"/> starts.</summary>
     public Device? Device { get; init; }
+
+    /// <summary>
+    /// The format the model's convolutions compute in during training and validation (default float32). Under
+    /// <see cref="ComputePrecision.BFloat16"/> weights, gradients, optimizer state and BatchNorm statistics stay float32
+    /// (autocast-style mixed precision); the model must support it (<see cref="ImageClassifier.SupportsBFloat16"/>). The
+    /// model is back in its previous precision when <see cref="Trainer.Fit"/> returns.
+    /// </summary>
+    public ComputePrecision Precision { get; init; } = ComputePrecision.Float32;
+
+    /// <summary>A wall-clock budget: the schedule is laid over the time and the run ends, annealed, at the deadline (null = none). See <see cref="Training.TimeBudget"/>.</summary>
+    public TimeBudget? TimeBudget { get; init; }
+
+    /// <summary>Stop after the first validation whose accuracy reaches this value, in (0, 1] (null = off); needs a validation set.</summary>
+    public double? StopAtAccuracy { get; init; }
+
+    /// <summary>The clock that <see cref="TimeBudget"/> and epoch timings read (default the system clock; tests pass a fake one).</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
     /// <summary>The optimizer.</summary>
     public OptimizerOptions Optimizer { get; init; } = new();
@@ -91,7 +127,11 @@ public sealed record TrainerOptions
     /// <summary>The batch size of validation passes (default 512).</summary>
     public int EvaluationBatchSize { get; init; } = 512;
 
-    /// <summary>Normalise inputs per channel (default true); the statistics come from <see cref="Normalization"/> or, when it is null, from the training set.</summary>
+    /// <summary>
+    /// Normalise inputs per channel (default true); the statistics come from <see cref="Normalization"/> or, when it is null,
+    /// from the training set. A model that normalises its own input (a <see cref="Models.PreprocessedClassifier"/> whose
+    /// <see cref="Models.InputPreprocessing.Mean"/> is set, e.g. ImageNet statistics) is given [0, 1] pixels instead.
+    /// </summary>
     public bool Normalize { get; init; } = true;
 
     /// <summary>Fixed normalisation statistics (null = compute them from the training set).</summary>
@@ -100,8 +140,16 @@ public sealed record TrainerOptions
     /// <summary>Write <c>last.ckpt</c> (every epoch) and <c>best.ckpt</c> (when the monitored metric improves) into this folder (null = no checkpoints).</summary>
     public string? CheckpointDirectory { get; init; }
 
-    /// <summary>Resume from this checkpoint: model, optimizer, scheduler, epoch, RNG and callback state.</summary>
+    /// <summary>
+    /// Resume from this checkpoint: model, optimizer, scheduler, epoch, RNG and callback state, and the normalisation the run
+    /// began with. The options must shape the same run as the checkpoint's (<see cref="RunSettings"/>: epochs, batch size,
+    /// seed, optimizer, schedule, loss, augmentation, …); a difference throws <see cref="ResumeSettingsMismatchException"/>
+    /// listing them, unless <see cref="AllowChangedOptionsOnResume"/> is set.
+    /// </summary>
     public string? ResumeFrom { get; init; }
+
+    /// <summary>Resume even when the options differ from the checkpoint's run (default false); the differences are logged as a warning and the run no longer equals an uninterrupted one.</summary>
+    public bool AllowChangedOptionsOnResume { get; init; }
 
     /// <summary>Stop with <see cref="TrainingDivergedException"/> on a NaN or infinite loss (default true).</summary>
     public bool StopOnNonFiniteLoss { get; init; } = true;
@@ -143,6 +191,8 @@ public sealed record TrainerOptions
             throw new ArgumentOutOfRangeException(nameof(EvaluationBatchSize), EvaluationBatchSize, "TrainerOptions.EvaluationBatchSize must be positive.");
         if (AccumulationSteps < 1)
             throw new ArgumentOutOfRangeException(nameof(AccumulationSteps), AccumulationSteps, "TrainerOptions.AccumulationSteps must be at least 1.");
+        if (IntraOpThreads is < 1)
+            throw new ArgumentOutOfRangeException(nameof(IntraOpThreads), IntraOpThreads, "TrainerOptions.IntraOpThreads must be at least 1.");
         if (ValidationInterval < 1)
             throw new ArgumentOutOfRangeException(nameof(ValidationInterval), ValidationInterval, "TrainerOptions.ValidationInterval must be at least 1.");
         if (GradientClipNorm is { } clip && !(clip > 0 && double.IsFinite(clip)))
@@ -153,6 +203,14 @@ public sealed record TrainerOptions
             throw new ArgumentOutOfRangeException(nameof(EarlyStopping), "TrainerOptions.EarlyStopping needs Patience ≥ 0 and MinDelta ≥ 0.");
         if (Callbacks is null)
             throw new ArgumentNullException(nameof(Callbacks));
+        if (!Enum.IsDefined(Precision))
+            throw new ArgumentOutOfRangeException(nameof(Precision), Precision, "TrainerOptions.Precision is not a known precision.");
+        if (StopAtAccuracy is { } target && !(target > 0 && target <= 1))
+            throw new ArgumentOutOfRangeException(nameof(StopAtAccuracy), target, "TrainerOptions.StopAtAccuracy must be in (0, 1].");
+        if (TimeProvider is null)
+            throw new ArgumentNullException(nameof(TimeProvider));
+        if (TimeBudget is { } budget)
+            Nested(nameof(TimeBudget), budget.Validate);
         Nested(nameof(Optimizer), () => (Optimizer ?? throw new ArgumentNullException(nameof(Optimizer))).Validate());
         Nested(nameof(Scheduler), () => SchedulerFactory.Create(Scheduler ?? throw new ArgumentNullException(nameof(Scheduler)), 100));
         Nested(nameof(Loss), () => LossFactory.Create(Loss ?? throw new ArgumentNullException(nameof(Loss))));

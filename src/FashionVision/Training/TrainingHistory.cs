@@ -18,6 +18,9 @@ public sealed class TrainingHistory
     /// <summary>Why the run stopped early, or null.</summary>
     public string? StopReason { get; internal set; }
 
+    /// <summary>The validation of the untrained model (epoch 0) when <see cref="TrainerOptions.Epochs"/> is 0 and a validation set was given; otherwise null.</summary>
+    public ValidationResult? InitialValidation { get; internal set; }
+
     /// <summary>The epoch the run resumed after (0 for a fresh run).</summary>
     public int ResumedAfterEpoch { get; internal set; }
 

@@ -76,4 +76,8 @@ public sealed class EpochEndEventArgs(EpochMetrics metrics) : EventArgs
 /// <param name="Epoch">The epoch just trained, starting at 1.</param>
 /// <param name="Loss">The mean validation loss.</param>
 /// <param name="Accuracy">The validation accuracy in [0, 1].</param>
-public sealed record ValidationResult(int Epoch, double Loss, double Accuracy);
+public sealed record ValidationResult(int Epoch, double Loss, double Accuracy)
+{
+    /// <summary>Counts of (true class, predicted class) over the validation set: rows are true classes, columns predictions (null when not computed).</summary>
+    public long[,]? ConfusionMatrix { get; init; }
+}

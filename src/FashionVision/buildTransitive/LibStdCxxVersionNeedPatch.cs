@@ -8,14 +8,15 @@
 // VER_FLG_WEAK on that one Vernaux entry turns the fatal error into nothing at all.
 //
 // This file is compiled twice: by MSBuild's RoslynCodeTaskFactory (as the PatchLibStdCxxVersionNeed
-// task used by FashionVision.targets), and by the test project with FASHIONVISION_ELF_TESTS defined
-// (which leaves out the MSBuild task and keeps the pure ELF logic).
+// task used by FashionVision.targets), and into the FashionVision library with FASHIONVISION_ELF_ONLY
+// defined (which leaves out the MSBuild task and keeps the pure ELF logic, internal, for
+// FashionVision.Native.TorchRuntime's diagnosis of a library that does not load).
 using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Text;
 
-#if !FASHIONVISION_ELF_TESTS
+#if !FASHIONVISION_ELF_ONLY
 public sealed class PatchLibStdCxxVersionNeed : Microsoft.Build.Utilities.Task
 {
     /// <summary>Shared libraries to patch (files that do not exist are skipped).</summary>
@@ -58,7 +59,7 @@ public sealed class PatchLibStdCxxVersionNeed : Microsoft.Build.Utilities.Task
 #endif
 
 /// <summary>One entry of an ELF library's version-needs table (<c>.gnu.version_r</c>).</summary>
-public readonly struct ElfVersionNeed
+internal readonly struct ElfVersionNeed
 {
     public ElfVersionNeed(string file, string versionName, ushort flags, long flagsOffset)
     {
@@ -85,7 +86,7 @@ public readonly struct ElfVersionNeed
 }
 
 /// <summary>Reads and patches the version-needs table of 64-bit little-endian ELF files.</summary>
-public static class ElfVersionNeeds
+internal static class ElfVersionNeeds
 {
     /// <summary>The <c>VER_FLG_WEAK</c> flag of a Vernaux entry.</summary>
     public const ushort VerFlagWeak = 0x2;

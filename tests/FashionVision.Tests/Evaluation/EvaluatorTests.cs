@@ -1,4 +1,5 @@
 using FashionVision.Evaluation;
+using FashionVision.Inference;
 using FashionVision.Tests.Training;
 
 namespace FashionVision.Tests.Evaluation;
@@ -86,7 +87,7 @@ public class EvaluatorTests
         Assert.That(total, Is.EqualTo(50));
 
         // TTA by hand: the mean of softmax(x) and softmax(flip(x)).
-        var tta = Evaluator.Evaluate(model, data, new EvaluatorOptions { HorizontalFlipTta = true });
+        var tta = Evaluator.Evaluate(model, data, new EvaluatorOptions { Tta = TestTimeAugmentation.HorizontalFlip });
         using var x = data.Images.to_type(ScalarType.Float32).div(255);
         using var noGrad = no_grad();
         using var p = model.forward(x).softmax(1).add(model.forward(x.flip(3)).softmax(1)).div(2);

@@ -7,7 +7,7 @@ public class ModelZooTests
 {
     private static readonly string[] BuiltIn =
     {
-        "lenet5", "small-cnn", "vgg-cnn", "resnet18", "resnet18-imagenet", "se-resnet18", "cbam-resnet18", "wrn-16-4", "wrn-28-10", "fast-cnn", "mobilenet",
+        "lenet5", "small-cnn", "vgg-cnn", "resnet18", "resnet18-imagenet", "se-resnet18", "cbam-resnet18", "wrn-16-4", "wrn-28-10", "fast-cnn", "mobilenet", "fast-resnet",
         "densenet-bc-100", "small-vit",
     };
 
@@ -15,6 +15,38 @@ public class ModelZooTests
     public void NamesStartWithTheBuiltInModelsInOrder()
     {
         Assert.That(ModelZoo.Names.Take(BuiltIn.Length), Is.EqualTo(BuiltIn));
+    }
+
+    /// <summary>
+    /// A source is a paper with its table or figure, a public benchmark table, or the command that measured the figure here;
+    /// "as quoted somewhere" is none of these.
+    /// </summary>
+    [TestCaseSource(nameof(BuiltIn))]
+    public void EveryReferenceResultNamesARemeasurableSource(string name)
+    {
+        string reference = ModelZoo.GetRegistration(name).ReferenceAccuracy;
+        Assert.That(reference, Does.Match(@"\d+(\.\d+)?%"), "a figure");
+        var sources = System.Text.RegularExpressions.Regex.Matches(reference,
+            @"Table \d+|Fig\. \d+|table '[^']+'|table of [a-z /]+|README, Benchmark table|torchvision model documentation|measured here \d{4}-\d{2}-\d{2}: (dotnet run|fashionvision) [^;)]+");
+        Assert.That(sources, Is.Not.Empty, $"{name}: '{reference}' names no paper table, benchmark table or command");
+        foreach (string claim in TopLevelParts(reference).Where(part => part.Contains('%')))
+            Assert.That(claim, Does.Match(@"\(.+\)$"), $"{name}: every figure carries its source in parentheses");
+    }
+
+    // Splits "a (x; y); b (z)" at the semicolons outside parentheses: "a (x; y)", "b (z)".
+    private static IEnumerable<string> TopLevelParts(string text)
+    {
+        int depth = 0, start = 0;
+        for (int i = 0; i < text.Length; i++)
+        {
+            depth += text[i] == '(' ? 1 : text[i] == ')' ? -1 : 0;
+            if (text[i] == ';' && depth == 0)
+            {
+                yield return text[start..i].Trim();
+                start = i + 1;
+            }
+        }
+        yield return text[start..].Trim();
     }
 
     [Test]

@@ -66,6 +66,57 @@ public class NativeLoadingTests
         }
     }
 
+    private static readonly TypeInitializationException TorchSharpFailure =
+        new("TorchSharp.torch", new DllNotFoundException("libLibTorchSharp.so: version `GLIBCXX_3.4.32' not found (required by libLibTorchSharp.so)"));
+
+    [Test]
+    public void AnUnpatchedCopyIsExplainedWithTheFileTheImportAndTheProperty()
+    {
+        if (!OperatingSystem.IsLinux())
+            Assert.Ignore("ELF libraries exist on Linux only.");
+        // An app folder as a project that references src/FashionVision without its targets has it: the copy still needs the version.
+        string app = Path.Combine(Path.GetTempPath(), $"fv-app-{Guid.NewGuid():N}");
+        string copy = Path.Combine(app, "runtimes", "linux-x64", "native", "libLibTorchSharp.so");
+        Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
+        try
+        {
+            var bytes = File.ReadAllBytes(OutputLibrary);
+            var need = ElfVersionNeeds.Read(bytes).Single(n => n.VersionName == "GLIBCXX_3.4.32");
+            bytes[need.FlagsOffset] = (byte)(need.Flags & ~ElfVersionNeeds.VerFlagWeak);
+            File.WriteAllBytes(copy, bytes);
+
+            var e = Assert.Throws<InvalidOperationException>(() => FashionVision.Native.TorchRuntime.Probe(() => throw TorchSharpFailure, app))!;
+            Assert.That(e.InnerException, Is.SameAs(TorchSharpFailure));
+            Assert.That(e.Message, Does.StartWith("libtorch could not be loaded.").And.EndWith("(required by libLibTorchSharp.so)"), "the loader's own words close the message");
+            if (ElfVersionNeeds.SystemLibStdCxxHasVersion("GLIBCXX_3.4.32"))
+                Assert.That(e.Message, Does.Not.Contain("was not patched"), "this system provides the version: that is not the cause");
+            else
+                Assert.That(e.Message, Does.Contain(copy).And.Contain("was not patched").And.Contain("src/FashionVision/buildTransitive/FashionVision.targets")
+                    .And.Contain("<Import Project=").And.Contain("FashionVisionPatchLibTorchSharp"));
+        }
+        finally
+        {
+            Directory.Delete(app, recursive: true);
+        }
+    }
+
+    [Test]
+    public void AnAppWithoutTheNativeLibraryIsToldToReferenceABackend()
+    {
+        string app = Path.Combine(Path.GetTempPath(), $"fv-app-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(app);
+        try
+        {
+            var e = Assert.Throws<InvalidOperationException>(() => FashionVision.Native.TorchRuntime.Probe(() => throw TorchSharpFailure, app))!;
+            Assert.That(e.Message, Does.Contain("TorchSharp-cpu"));
+            Assert.DoesNotThrow(() => FashionVision.Native.TorchRuntime.Probe(() => { }, app), "a call that works passes through");
+        }
+        finally
+        {
+            Directory.Delete(app);
+        }
+    }
+
     [Test]
     public void NonElfInputIsRejected()
     {

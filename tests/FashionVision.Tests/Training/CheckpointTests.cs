@@ -47,7 +47,8 @@ public class CheckpointTests
         Assert.That(m.HasAveragedWeights, Is.True);
         Assert.That(m.History, Has.Count.EqualTo(2));
         Assert.That(m.SchedulerState!["step"], Is.EqualTo(2));
-        Assert.That(m.Options!.Value.GetProperty("Epochs").GetInt32(), Is.EqualTo(2));
+        Assert.That(m.RunSettings!.Epochs, Is.EqualTo(2));
+        Assert.That(m.RunSettings.IntraOpThreads, Is.EqualTo(get_num_threads()));
         Assert.That(m.Callbacks.Keys, Does.Contain("ExponentialMovingAverage"));
         using var zip = ZipFile.OpenRead(path);
         Assert.That(zip.Entries.Select(e => e.FullName), Is.SupersetOf(new[] { "manifest.json", "model.sd", "ema.sd", "optimizer.bin", "rng.sd" }));
@@ -105,11 +106,15 @@ public class CheckpointTests
         string path = TrainedCheckpoint();
         using var train = Bars(64);
         using var model = new TinyNet();
-        using var sgd = new Trainer(model, new TrainerOptions { Epochs = 3, BatchSize = 16, ResumeFrom = path, Optimizer = new OptimizerOptions { Kind = OptimizerKind.Sgd } });
-        Assert.That(Assert.Throws<CheckpointMismatchException>(() => sgd.Fit(train))!.Message, Does.Contain("optimizer"));
+        var sgdOptions = new TrainerOptions { Epochs = 3, BatchSize = 16, ResumeFrom = path, Optimizer = new OptimizerOptions { Kind = OptimizerKind.Sgd } };
+        using var sgd = new Trainer(model, sgdOptions);
+        Assert.That(Assert.Throws<ResumeSettingsMismatchException>(() => sgd.Fit(train))!.Differences.Select(d => d.Path), Does.Contain("Optimizer.Kind"));
+        // Even with changes allowed, AdamW's state cannot become SGD's.
+        using var sgdAllowed = new Trainer(model, sgdOptions with { AllowChangedOptionsOnResume = true });
+        Assert.That(Assert.Throws<CheckpointMismatchException>(() => sgdAllowed.Fit(train))!.Message, Does.Contain("optimizer"));
         using var fourClasses = Bars(64, classes: 4);
         using var model4 = new TinyNet(classes: 4);
-        using var other = new Trainer(model4, new TrainerOptions { Epochs = 3, BatchSize = 16, ResumeFrom = path });
+        using var other = new Trainer(model4, new TrainerOptions { Epochs = 3, BatchSize = 16, ResumeFrom = path, AllowChangedOptionsOnResume = true });
         Assert.That(Assert.Throws<CheckpointMismatchException>(() => other.Fit(fourClasses))!.Message, Does.Contain("classes"));
     }
 }

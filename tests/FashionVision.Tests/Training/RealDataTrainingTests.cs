@@ -1,5 +1,6 @@
 using FashionVision.Data;
 using FashionVision.Evaluation;
+using FashionVision.Inference;
 using FashionVision.Models;
 using FashionVision.Training;
 
@@ -23,7 +24,7 @@ public class RealDataTrainingTests
         var recipe = Recipes.FashionMnistFast();
         using var trainer = new Trainer(model, recipe.Options with { Epochs = 4, BatchSize = 32 });
         var history = trainer.Fit(train);
-        var result = Evaluator.Evaluate(model, validation, new EvaluatorOptions { Normalization = trainer.Normalization, HorizontalFlipTta = true });
+        var result = Evaluator.Evaluate(model, validation, new EvaluatorOptions { Normalization = trainer.Normalization, Tta = TestTimeAugmentation.HorizontalFlip });
         Assert.That(history.Epochs, Has.Count.EqualTo(4));
         Assert.That(result.Accuracy, Is.GreaterThan(0.7), result.ToReport());
         Assert.That(result.Count, Is.EqualTo(300));

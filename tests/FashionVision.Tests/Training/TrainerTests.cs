@@ -35,6 +35,7 @@ public class TrainerTests
         public override void OnEpochEnd(Trainer trainer, EpochMetrics metrics) => onEpochEnd(trainer, metrics);
     }
 
+    /// <summary>Everything that makes resuming hard is on: dropout, BatchNorm, augmentation, accumulation, clipping, EMA, Lookahead, OneCycle.</summary>
     private TrainerOptions ResumableOptions() => new()
     {
         Epochs = 4,
@@ -45,11 +46,195 @@ public class TrainerTests
         Loss = new LossOptions { LabelSmoothing = 0.1 },
         Augmentation = new TestFlip(),
         EmaDecay = 0.9,
-        EarlyStopping = new EarlyStoppingOptions { Patience = 10 },
         AccumulationSteps = 2,
         GradientClipNorm = 5,
         CheckpointDirectory = _dir,
     };
+
+    /// <summary>Trains <paramref name="options"/> from a fresh TinyNet(seed 4), cancelled after epoch <paramref name="stopAfter"/>; returns last.ckpt.</summary>
+    private string Interrupt(TrainerOptions options, InMemoryDataset train, InMemoryDataset? validation, int stopAfter, string folder)
+    {
+        using var model = new TinyNet(seed: 4);
+        using var cts = new CancellationTokenSource();
+        var interrupted = options with
+        {
+            CheckpointDirectory = folder,
+            Callbacks = new[] { new Hook((_, m) => { if (m.Epoch == stopAfter) cts.Cancel(); }) },
+        };
+        using (var trainer = new Trainer(model, interrupted))
+            Assert.Throws<OperationCanceledException>(() => trainer.Fit(train, validation, cts.Token));
+        string last = Path.Combine(folder, "last.ckpt");
+        Assert.That(Checkpoint.ReadManifest(last).Epoch, Is.EqualTo(stopAfter));
+        return last;
+    }
+
+    private static double[] EpochNumbers(IEnumerable<EpochMetrics> epochs) =>
+        epochs.SelectMany(e => new[] { e.TrainLoss, e.TrainAccuracy, e.ValidationLoss ?? double.NaN, e.ValidationAccuracy ?? double.NaN, e.LearningRate }).ToArray();
+
+    [Test]
+    public void ResumedRunRepeatsTheUninterruptedRunEpochByEpoch()
+    {
+        using var train = Bars(112, seed: 1);
+        using var validation = Bars(48, seed: 2);
+        var options = ResumableOptions();
+
+        using var reference = new TinyNet(seed: 4);
+        TrainingHistory expected;
+        using (var trainer = new Trainer(reference, options with { CheckpointDirectory = Path.Combine(_dir, "reference") }))
+            expected = trainer.Fit(train, validation);
+
+        string last = Interrupt(options, train, validation, stopAfter: 2, _dir);
+        using var resumedModel = new TinyNet(seed: 99); // different initial weights: everything must come from the checkpoint
+        using var resumed = new Trainer(resumedModel, options with { ResumeFrom = last });
+        var history = resumed.Fit(train, validation);
+
+        Assert.That(history.ResumedAfterEpoch, Is.EqualTo(2));
+        Assert.That(history.Epochs.Select(e => e.Epoch), Is.EqualTo(new[] { 1, 2, 3, 4 }));
+        Assert.That(EpochNumbers(history.Epochs.Skip(2)), Is.EqualTo(EpochNumbers(expected.Epochs.Skip(2))),
+            "the epochs trained after the resume have the uninterrupted run's losses, accuracies and learning rates");
+        Assert.That(Weights(resumedModel), Is.EqualTo(Weights(reference)), "no early stopping: these are the weights the resumed epochs produced");
+    }
+
+    [Test]
+    public void ResumedRunWithEarlyStoppingRestoresTheSameBestEpochAfterTheResumePoint()
+    {
+        using var train = Bars(112, seed: 1);
+        using var validation = Bars(48, seed: 2);
+        var options = ResumableOptions() with { EarlyStopping = new EarlyStoppingOptions { Patience = 10, RestoreBestWeights = true } };
+
+        using var reference = new TinyNet(seed: 4);
+        TrainingHistory expected;
+        using (var trainer = new Trainer(reference, options with { CheckpointDirectory = Path.Combine(_dir, "reference") }))
+            expected = trainer.Fit(train, validation);
+        Assert.That(expected.BestEpoch, Is.GreaterThan(2), "the test needs a best epoch after the resume point");
+
+        string last = Interrupt(options, train, validation, stopAfter: 2, _dir);
+        using var resumedModel = new TinyNet(seed: 99);
+        using var resumed = new Trainer(resumedModel, options with { ResumeFrom = last });
+        var history = resumed.Fit(train, validation);
+
+        Assert.That(history.BestEpoch, Is.EqualTo(expected.BestEpoch));
+        Assert.That(EpochNumbers(history.Epochs.Skip(2)), Is.EqualTo(EpochNumbers(expected.Epochs.Skip(2))));
+        Assert.That(Weights(resumedModel), Is.EqualTo(Weights(reference)), "the restored best weights come from an epoch trained after the resume");
+    }
+
+    [Test]
+    public void ResumeRefusesChangedOptionsListingThemUnlessAllowed()
+    {
+        using var train = Bars(64, seed: 1);
+        var options = new TrainerOptions { Epochs = 2, BatchSize = 16, Seed = 3, CheckpointDirectory = _dir };
+        using (var model = new TinyNet(seed: 4))
+        using (var trainer = new Trainer(model, options))
+            trainer.Fit(train);
+        string last = Path.Combine(_dir, "last.ckpt");
+        Assert.That(Checkpoint.ReadManifest(last).RunSettings!.Epochs, Is.EqualTo(2));
+
+        using var resumedModel = new TinyNet(seed: 4);
+        var changed = options with
+        {
+            ResumeFrom = last,
+            Epochs = 3,
+            Optimizer = new OptimizerOptions { LearningRate = 0.01 },
+            Augmentation = new TestFlip(),
+        };
+        using (var refused = new Trainer(resumedModel, changed))
+        {
+            var e = Assert.Throws<ResumeSettingsMismatchException>(() => refused.Fit(train))!;
+            Assert.That(e.Differences.Select(d => d.Path), Is.EqualTo(new[] { "Epochs", "Optimizer.LearningRate", "Augmentation" }));
+            Assert.That(e.ParamName, Is.EqualTo("ResumeFrom"));
+            Assert.That(e.Message, Does.Contain("last.ckpt").And.Contain("Epochs 2 → 3").And.Contain("Optimizer.LearningRate 0.001 → 0.01")
+                .And.Contain("Augmentation unset → \"TestFlip(p=0.5)\"").And.Contain("AllowChangedOptionsOnResume"));
+            Assert.That(refused.History.Epochs, Is.Empty, "nothing ran");
+        }
+        using (var allowed = new Trainer(resumedModel, changed with { AllowChangedOptionsOnResume = true }))
+            Assert.That(allowed.Fit(train).Epochs.Select(e => e.Epoch), Is.EqualTo(new[] { 1, 2, 3 }));
+    }
+
+    [Test]
+    public void ResumeNormalisesWithTheCheckpointsStatisticsFromTheFirstBatch()
+    {
+        // The run resumes on other images of the same size (the same labels, half as bright): their own statistics differ, but
+        // a resumed run must keep normalising with the statistics it began with, so it equals a run that fixes them.
+        using var train = Bars(64, seed: 1);
+        using var dimmer = new InMemoryDataset(train.Images.div(2, rounding_mode: RoundingMode.floor).to_type(ScalarType.Byte), train.Labels.clone(), train.ClassNames.ToArray(), "bars-dim");
+        var statistics = train.ComputeStatistics();
+        Assert.That(dimmer.ComputeStatistics().Mean[0], Is.Not.EqualTo(statistics.Mean[0]).Within(1e-3));
+        var options = new TrainerOptions { Epochs = 3, BatchSize = 16, Seed = 5 };
+
+        double[] ResumeOnDimmer(TrainerOptions runOptions, string folder)
+        {
+            string last = Interrupt(runOptions, train, null, stopAfter: 1, folder);
+            using var model = new TinyNet(seed: 7);
+            using var trainer = new Trainer(model, runOptions with { ResumeFrom = last, CheckpointDirectory = null });
+            trainer.Fit(dimmer);
+            Assert.That(trainer.Normalization, Is.EqualTo(statistics).Using<ChannelStatistics>((a, b) => a.Mean.SequenceEqual(b.Mean) && a.Std.SequenceEqual(b.Std)));
+            return Weights(model);
+        }
+        var fixedStatistics = ResumeOnDimmer(options with { Normalization = statistics }, Path.Combine(_dir, "fixed"));
+        var fromCheckpoint = ResumeOnDimmer(options, Path.Combine(_dir, "computed"));
+        Assert.That(fromCheckpoint, Is.EqualTo(fixedStatistics));
+    }
+
+    private sealed class ThreadProbe : TrainerCallback
+    {
+        public List<int> Counts { get; } = new();
+
+        public override void OnEpochStart(Trainer trainer, int epoch) => Counts.Add(get_num_threads());
+    }
+
+    [Test]
+    public void IntraOpThreadsArePartOfTheRunAndRestoredOnResume()
+    {
+        using var train = Bars(64, seed: 1);
+        int callers = get_num_threads();
+        var options = new TrainerOptions { Epochs = 2, BatchSize = 16, Seed = 3, IntraOpThreads = 1, CheckpointDirectory = _dir };
+        var probe = new ThreadProbe();
+        using (var model = new TinyNet(seed: 4))
+        using (var trainer = new Trainer(model, options with { Callbacks = new[] { probe } }))
+        {
+            trainer.Fit(train);
+            Assert.That(trainer.IntraOpThreads, Is.EqualTo(1));
+        }
+        Assert.That(probe.Counts, Is.EqualTo(new[] { 1, 1 }), "training ran at the requested count");
+        Assert.That(get_num_threads(), Is.EqualTo(callers), "the caller's count is put back");
+        string last = Path.Combine(_dir, "last.ckpt");
+        Assert.That(Checkpoint.ReadManifest(last).RunSettings!.IntraOpThreads, Is.EqualTo(1));
+
+        var resumedProbe = new ThreadProbe();
+        using (var model = new TinyNet(seed: 4))
+        using (var trainer = new Trainer(model, options with { IntraOpThreads = null, Epochs = 3, AllowChangedOptionsOnResume = true, ResumeFrom = last, CheckpointDirectory = null, Callbacks = new[] { resumedProbe } }))
+            trainer.Fit(train);
+        Assert.That(resumedProbe.Counts, Is.EqualTo(new[] { 1 }), "a resumed run takes the checkpoint's count when the options name none");
+
+        using (var model = new TinyNet(seed: 4))
+        using (var trainer = new Trainer(model, options with { IntraOpThreads = 2, ResumeFrom = last, CheckpointDirectory = null }))
+            Assert.That(Assert.Throws<ResumeSettingsMismatchException>(() => trainer.Fit(train))!.Differences.Select(d => d.Path), Is.EqualTo(new[] { "IntraOpThreads" }));
+        Assert.That(get_num_threads(), Is.EqualTo(callers));
+    }
+
+    [Test]
+    public void ZeroEpochsOnlyPreparesTheRunAndValidatesTheModelAsItIs()
+    {
+        using var train = Bars(64, seed: 1);
+        using var validation = Bars(32, seed: 2);
+        using var model = new TinyNet(seed: 4);
+        var before = Weights(model);
+        using var trainer = new Trainer(model, new TrainerOptions
+        {
+            Epochs = 0, BatchSize = 16,
+            Scheduler = new SchedulerOptions { Kind = SchedulerKind.OneCycle, Interval = SchedulerInterval.Batch },
+        });
+        var history = trainer.Fit(train, validation);
+        Assert.That(history.Epochs, Is.Empty);
+        Assert.That(trainer.GlobalStep, Is.Zero);
+        Assert.That(Weights(model), Is.EqualTo(before), "nothing was trained");
+        Assert.That(trainer.Normalization, Is.Not.Null, "the run's normalisation is ready for evaluation");
+        Assert.That(history.InitialValidation, Is.Not.Null);
+        Assert.That(history.InitialValidation!.Epoch, Is.Zero);
+        Assert.That(history.InitialValidation.Loss, Is.GreaterThan(0));
+        Assert.That(history.InitialValidation.Accuracy, Is.InRange(0.0, 1.0));
+        Assert.That(trainer.Fit(train).InitialValidation, Is.Null, "no validation set, nothing to validate");
+    }
 
     [Test]
     public void LearnsASimpleTaskAndRecordsHistory()
@@ -66,6 +251,38 @@ public class TrainerTests
         Assert.That(history.Epochs.All(e => e.LearningRate == 0.02 && e.Elapsed > TimeSpan.Zero), Is.True);
         Assert.That(history.BestEpoch, Is.Not.Null);
         Assert.That(trainer.GlobalStep, Is.EqualTo(3 * (240 / 16)));
+    }
+
+    private sealed class GeneratorProbe : IBatchTransform
+    {
+        public List<float> FirstDraws { get; } = new();
+
+        public (Tensor Images, Tensor Targets) Apply(Tensor images, Tensor targets, Generator generator)
+        {
+            if (FirstDraws.Count == 0)
+                FirstDraws.AddRange(rand(new long[] { 4 }, generator: generator).data<float>().ToArray());
+            return (images, targets);
+        }
+
+        public string Describe() => "GeneratorProbe";
+    }
+
+    [Test]
+    public void TheSeedDrivesDistinctStreamsForTorchAndAugmentation()
+    {
+        using var train = Bars(32);
+        using var model = new TinyNet();
+        var probe = new GeneratorProbe();
+        using var trainer = new Trainer(model, new TrainerOptions { Epochs = 1, BatchSize = 16, Seed = 21, Augmentation = probe });
+        trainer.Fit(train);
+
+        manual_seed(21);
+        var torchGlobal = rand(4).data<float>().ToArray();
+        using var documented = new Generator(SeedStreams.Augmentation(21));
+        Assert.That(probe.FirstDraws, Is.Not.EqualTo(torchGlobal), "augmentation must not replay torch's global stream");
+        Assert.That(probe.FirstDraws, Is.EqualTo(rand(new long[] { 4 }, generator: documented).data<float>().ToArray()));
+        Assert.That(SeedStreams.Augmentation(21), Is.Not.EqualTo(SeedStreams.LoaderEpoch(21, 0)));
+        Assert.That(SeedStreams.TorchGlobal(21), Is.EqualTo(21));
     }
 
     [Test]

@@ -7,5 +7,6 @@ internal static class BuiltInConverters
     {
         LayerConverters.RegisterAll(registry);
         ZooConverters.RegisterAll(registry);
+        InferenceConverters.RegisterAll(registry);
     }
 }

@@ -35,6 +35,7 @@ internal static class ZooConverters
         registry.Register<FastCnn>(ConvertFastCnn);
         registry.Register<DenseNet>(ConvertDenseNet);
         registry.Register<VisionTransformer>(ConvertVisionTransformer);
+        registry.Register<FastResNet>(ConvertFastResNet);
     }
 
     private static OnnxValue ConvertBasicBlock(OnnxExportContext c, BasicBlock block, OnnxValue input)
@@ -109,11 +110,8 @@ internal static class ZooConverters
         return ConvertClassifier(c, model, c.Convert(model.Dropout, x, "dropout"), "fc2");
     }
 
-    private static OnnxValue ConvertVggCnn(OnnxExportContext c, VggCnn model, OnnxValue input)
-    {
-        var x = Pool(c, model.AvgPool, c.Convert(model.Features, input, "features"));
-        return ConvertClassifier(c, model, c.Convert(model.Dropout, x, "dropout"), "fc");
-    }
+    private static OnnxValue ConvertVggCnn(OnnxExportContext c, VggCnn model, OnnxValue input) =>
+        Head(c, model, c.Convert(model.Features, input, "features"));
 
     private static OnnxValue ConvertResNet(OnnxExportContext c, ResNet model, OnnxValue input)
     {
@@ -123,9 +121,7 @@ internal static class ZooConverters
         x = c.Convert(model.Layer1, x, "layer1");
         x = c.Convert(model.Layer2, x, "layer2");
         x = c.Convert(model.Layer3, x, "layer3");
-        x = c.Convert(model.Layer4, x, "layer4");
-        x = Pool(c, model.AvgPool, x);
-        return ConvertClassifier(c, model, c.Convert(model.Dropout, x, "dropout"), "fc");
+        return Head(c, model, c.Convert(model.Layer4, x, "layer4"));
     }
 
     private static OnnxValue ConvertWideResNet(OnnxExportContext c, WideResNet model, OnnxValue input)
@@ -134,15 +130,13 @@ internal static class ZooConverters
         x = c.Convert(model.Block1, x, "block1");
         x = c.Convert(model.Block2, x, "block2");
         x = c.Convert(model.Block3, x, "block3");
-        x = c.Convert(model.Relu, c.Convert(model.Bn1, x, "bn1"), "relu");
-        return ConvertClassifier(c, model, Pool(c, model.AvgPool, x), "fc");
+        return Head(c, model, c.Convert(model.Relu, c.Convert(model.Bn1, x, "bn1"), "relu"));
     }
 
     private static OnnxValue ConvertMobileNet(OnnxExportContext c, MobileNet model, OnnxValue input)
     {
         var x = c.Convert(model.Relu, c.ConvertConvolution(model.Conv1, model.Bn1, input, "conv1", "bn1"), "relu");
-        x = Pool(c, model.AvgPool, c.Convert(model.Blocks, x, "blocks"));
-        return ConvertClassifier(c, model, c.Convert(model.Dropout, x, "dropout"), "fc");
+        return Head(c, model, c.Convert(model.Blocks, x, "blocks"));
     }
 
     private static OnnxValue ConvertFastCnn(OnnxExportContext c, FastCnn model, OnnxValue input)
@@ -172,8 +166,7 @@ internal static class ZooConverters
         x = c.Convert(model.Transition1, c.Convert(model.Block1, x, "block1"), "transition1");
         x = c.Convert(model.Transition2, c.Convert(model.Block2, x, "block2"), "transition2");
         x = c.Convert(model.Block3, x, "block3");
-        x = c.Convert(model.Relu, c.Convert(model.Bn, x, "bn"), "relu");
-        return ConvertClassifier(c, model, Pool(c, model.AvgPool, x), "fc");
+        return Head(c, model, c.Convert(model.Relu, c.Convert(model.Bn, x, "bn"), "relu"));
     }
 
     private static OnnxValue ConvertSelfAttention(OnnxExportContext c, MultiHeadSelfAttention attention, OnnxValue input)
@@ -205,9 +198,7 @@ internal static class ZooConverters
         var tokens = c.Transpose(c.ReshapeKeepingBatch(patches, [width, grid * grid]), [0, 2, 1]);
         tokens = c.Add(tokens, c.AddInitializer("position", model.Position.detach()));
         tokens = c.Convert(model.Norm, c.Convert(model.Blocks, tokens, "blocks"), "norm");
-        var features = c.ReshapeKeepingBatch(c.Transpose(tokens, [0, 2, 1]), [width, grid, grid]);
-        var embedding = c.ReduceMean(features, [2, 3], keepDims: false);
-        return ConvertClassifier(c, model, c.Convert(model.Dropout, embedding, "dropout"), "fc");
+        return Head(c, model, c.ReshapeKeepingBatch(c.Transpose(tokens, [0, 2, 1]), [width, grid, grid]));
     }
 
     /// <summary>
@@ -226,7 +217,27 @@ internal static class ZooConverters
         return c.AddNode("Gemm", [unit, scaled], unit.Sample.matmul(weight.t()), OnnxAttribute.Int("transB", 1));
     }
 
+    private static OnnxValue ConvertFastResNet(OnnxExportContext c, FastResNet model, OnnxValue input)
+    {
+        var x = c.Convert(model.Widen1, c.Convert(model.Stem, input, "stem"), "widen1");
+        for (int i = 0; i < model.Stage1.Count; i++)
+            x = c.Convert(model.Relu, c.Add(x, c.Convert(model.Stage1[i], x, $"stage1.{i}")), "relu");
+        x = c.Convert(model.Widen2, x, "widen2");
+        for (int i = 0; i < model.Stage2.Count; i++)
+            x = c.Convert(model.Relu, c.Add(x, c.Convert(model.Stage2[i], x, $"stage2.{i}")), "relu");
+        var pooled = c.Concat(1, c.ReduceMean(x, [2, 3], keepDims: false), c.ReduceMax(x, [2, 3], keepDims: false));
+        return ConvertClassifier(c, model, c.Convert(model.Dropout, pooled, "dropout"), "head");
+    }
+
     /// <summary>The zoo heads' <c>avgpool(features).flatten(1)</c>.</summary>
     private static OnnxValue Pool(OnnxExportContext c, TorchSharp.Modules.AdaptiveAvgPool2d pool, OnnxValue features) =>
-        c.Flatten(c.Convert(pool, features, "avgpool"));
+        c.Flatten(c.Convert(pool, features, GlobalPoolingClassifier.AvgPoolName));
+
+    /// <summary>
+    /// The shared head of <see cref="GlobalPoolingClassifier"/>: the embedding <c>dropout(avgpool(features).flatten(1))</c>, then
+    /// its classifier (<see cref="ConvertClassifier"/>).
+    /// </summary>
+    private static OnnxValue Head(OnnxExportContext c, GlobalPoolingClassifier model, OnnxValue features) =>
+        ConvertClassifier(c, model, c.Convert(model.Dropout, Pool(c, model.AvgPool, features), GlobalPoolingClassifier.DropoutName),
+            GlobalPoolingClassifier.ClassifierName);
 }

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using FashionVision.Data;
 using FashionVision.IO;
+using FashionVision.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -53,6 +54,9 @@ public sealed record CheckpointManifest
     /// <summary>The schedule's state.</summary>
     public Dictionary<string, double>? SchedulerState { get; init; }
 
+    /// <summary>The state of the run's <see cref="TimeBudget"/> (window and time used), or null for a run without one.</summary>
+    public Dictionary<string, double>? TimeBudgetState { get; init; }
+
     /// <summary>True when an averaged (EMA) copy of the weights is stored; predictors use it.</summary>
     public bool HasAveragedWeights { get; init; }
 
@@ -65,8 +69,8 @@ public sealed record CheckpointManifest
     /// <summary>The history up to this checkpoint.</summary>
     public IReadOnlyList<EpochMetrics> History { get; init; } = Array.Empty<EpochMetrics>();
 
-    /// <summary>The options of the run that wrote it (the serialisable part), as JSON.</summary>
-    public JsonElement? Options { get; init; }
+    /// <summary>The settings that shaped the run that wrote it; a resumed run must match them (null in checkpoints of older versions).</summary>
+    public RunSettings? RunSettings { get; init; }
 
     /// <summary>Callback states by callback key: numbers and strings (tensor sets are separate entries).</summary>
     public Dictionary<string, CallbackStateManifest> Callbacks { get; init; } = new();
@@ -217,6 +221,63 @@ public sealed class Checkpoint
         {
             foreach (var t in tensors.Values)
                 t.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// The <see cref="ModelOptions"/> the checkpoint's model was built with: those stored in the manifest (preprocessing
+    /// included), else the zoo model's defaults, with the manifest's input channels and class count and no seed.
+    /// </summary>
+    /// <exception cref="CheckpointFormatException">The manifest names no model of the <see cref="ModelZoo"/>.</exception>
+    public ModelOptions ZooModelOptions()
+    {
+        string where = Path ?? "(memory)";
+        if (string.IsNullOrEmpty(Manifest.ModelName) || !ModelZoo.Contains(Manifest.ModelName))
+            throw new CheckpointFormatException(where, Manifest.ModelName is null
+                ? "it does not name a zoo model (TrainerOptions.ModelName); build the model yourself and call LoadWeightsInto."
+                : $"it names the model '{Manifest.ModelName}', which the zoo does not know (known: {string.Join(", ", ModelZoo.Names)}).");
+        ModelOptions? options;
+        try
+        {
+            // ModelOptions.FromJson reads this library's spelling and older command-line runs' (camelCase, kebab-case values).
+            options = Manifest.ModelOptionsJson is { Length: > 0 } json
+                ? ModelOptions.FromJson(json)
+                : ModelZoo.DefaultOptions(Manifest.ModelName);
+        }
+        catch (JsonException e)
+        {
+            throw new CheckpointFormatException(where, $"its model options are not valid JSON: {e.Message}", e);
+        }
+        options ??= ModelZoo.DefaultOptions(Manifest.ModelName);
+        return options with
+        {
+            InputChannels = Manifest.InputShape.Length == 3 ? Manifest.InputShape[0] : options.InputChannels,
+            NumClasses = Manifest.ClassNames.Count > 0 ? Manifest.ClassNames.Count : options.NumClasses,
+            Seed = null,
+        };
+    }
+
+    /// <summary>
+    /// Rebuilds the <see cref="ModelZoo"/> model the checkpoint names (<see cref="ZooModelOptions"/>, so with its
+    /// preprocessing) and loads its weights (the averaged ones when present and <paramref name="preferAveraged"/>).
+    /// </summary>
+    /// <param name="preferAveraged">Use the EMA weights when the checkpoint has them (for inference).</param>
+    /// <returns>The model on the CPU, in eval mode.</returns>
+    /// <exception cref="CheckpointFormatException">The manifest names no zoo model.</exception>
+    /// <exception cref="CheckpointMismatchException">The weights do not fit the rebuilt model.</exception>
+    public ImageClassifier CreateZooModel(bool preferAveraged = true)
+    {
+        var model = ModelZoo.Create(Manifest.ModelName!, ZooModelOptions());
+        try
+        {
+            LoadWeightsInto(model, preferAveraged);
+            model.eval();
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
         }
     }
 

@@ -47,6 +47,15 @@ public abstract class LearningRateScheduler
         Apply();
     }
 
+    /// <summary>Moves the schedule forward to <paramref name="step"/> (never back) and sets the optimizer's learning rates; a time-budgeted run places the schedule by elapsed time this way.</summary>
+    public void AdvanceTo(long step)
+    {
+        if (step <= StepCount)
+            return;
+        StepCount = step;
+        Apply();
+    }
+
     /// <summary>Reports a validation metric (lower is better); only <see cref="ReduceLROnPlateau"/> uses it.</summary>
     public virtual void ReportMetric(double value)
     {

@@ -1,0 +1,86 @@
+namespace FashionVision.Training;
+
+/// <summary>
+/// A wall-clock budget for a training run: the learning-rate schedule is laid over the time, not over a step count, so the
+/// run anneals to the end of its schedule exactly at the deadline and returns a finished model.
+/// </summary>
+/// <remarks>
+/// <para>The run's progress is <c>max(steps / total steps, elapsed / available time)</c>; every schedule (OneCycle, cosine,
+/// warm restarts, step) reads its position from that progress, so it needs no schedule of its own. Training stops when the
+/// progress reaches 1, in the middle of an epoch if need be; <see cref="TrainerOptions.Epochs"/> stays an upper bound.</para>
+/// <para>Everything that happens inside <see cref="Trainer.Fit"/> counts: validation passes, checkpoints, callbacks. What
+/// happens before it (process start-up, loading data) counts when <see cref="StartedAt"/> is set to when the budget began
+/// (for a whole process, <c>Process.GetCurrentProcess().StartTime</c>). What happens after it (the final test evaluation)
+/// is reserved with <see cref="ReserveForImages"/>: the trainer measures how long a training image takes and keeps back the
+/// time of that many forward passes.</para>
+/// <para>A run resumed from a checkpoint continues with the time that was left when the checkpoint was written.</para>
+/// </remarks>
+/// <param name="Total">The whole budget, from <see cref="StartedAt"/> (or the start of <see cref="Trainer.Fit"/>) to the moment the caller expects the finished model and its evaluation.</param>
+public sealed record TimeBudget(TimeSpan Total)
+{
+    /// <summary>When the budget began (null: when <see cref="Trainer.Fit"/> starts).</summary>
+    public DateTimeOffset? StartedAt { get; init; }
+
+    /// <summary>Forward passes the caller will run after training inside the budget (e.g. the test set times its test-time-augmentation views); default 0.</summary>
+    public long ReserveForImages { get; init; }
+
+    /// <summary>The cost of one forward pass relative to one training image (forward, backward and update), used for <see cref="ReserveForImages"/> (default 1/3).</summary>
+    public double ForwardCostRatio { get; init; } = 1.0 / 3;
+
+    /// <summary>Throws an <see cref="ArgumentException"/> naming the field at fault.</summary>
+    public void Validate()
+    {
+        if (Total <= TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(Total), Total, "TimeBudget.Total must be positive.");
+        if (ReserveForImages < 0)
+            throw new ArgumentOutOfRangeException(nameof(ReserveForImages), ReserveForImages, "TimeBudget.ReserveForImages cannot be negative.");
+        if (!(ForwardCostRatio > 0 && double.IsFinite(ForwardCostRatio)))
+            throw new ArgumentOutOfRangeException(nameof(ForwardCostRatio), ForwardCostRatio, "TimeBudget.ForwardCostRatio must be positive.");
+    }
+
+    /// <summary>Parses a duration as the command line writes it: <c>90</c> or <c>90s</c>, <c>2m</c>, <c>1h30m</c>, <c>1.5h</c>, or <c>00:01:30</c>.</summary>
+    /// <exception cref="FormatException">The text is not a positive duration.</exception>
+    public static TimeSpan ParseDuration(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var s = text.Trim().ToLowerInvariant();
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        TimeSpan result;
+        if (s.Contains(':'))
+        {
+            if (!TimeSpan.TryParse(s, inv, out result))
+                throw new FormatException($"'{text}' is not a duration (e.g. 60s, 2m, 1h30m, 00:01:30).");
+        }
+        else
+        {
+            result = TimeSpan.Zero;
+            int i = 0;
+            bool any = false;
+            while (i < s.Length)
+            {
+                int start = i;
+                while (i < s.Length && (char.IsDigit(s[i]) || s[i] == '.'))
+                    i++;
+                if (start == i || !double.TryParse(s[start..i], System.Globalization.NumberStyles.Float, inv, out double value))
+                    throw new FormatException($"'{text}' is not a duration (e.g. 60s, 2m, 1h30m, 00:01:30).");
+                int unitStart = i;
+                while (i < s.Length && char.IsLetter(s[i]))
+                    i++;
+                result += s[unitStart..i] switch
+                {
+                    "" or "s" or "sec" => TimeSpan.FromSeconds(value),
+                    "ms" => TimeSpan.FromMilliseconds(value),
+                    "m" or "min" => TimeSpan.FromMinutes(value),
+                    "h" => TimeSpan.FromHours(value),
+                    _ => throw new FormatException($"'{text}' has an unknown unit '{s[unitStart..i]}' (use ms, s, m or h)."),
+                };
+                any = true;
+            }
+            if (!any)
+                throw new FormatException($"'{text}' is not a duration (e.g. 60s, 2m, 1h30m, 00:01:30).");
+        }
+        if (result <= TimeSpan.Zero)
+            throw new FormatException($"'{text}' is not a positive duration.");
+        return result;
+    }
+}
