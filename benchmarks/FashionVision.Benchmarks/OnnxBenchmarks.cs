@@ -17,7 +17,7 @@ namespace FashionVision.Benchmarks;
 [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByParams)]
 public class OnnxBenchmarks
 {
-    private string _folder = "";
+    private OnnxBenchmarkFiles _files = null!;
     private ImageClassifier _model = null!;
     private OnnxPredictor _fp32 = null!;
     private OnnxPredictor _int8 = null!;
@@ -40,23 +40,12 @@ public class OnnxBenchmarks
         var source = new FashionMnistSource();
         using var train = source.Load(DatasetSplit.Train);
         using var test = source.Load(DatasetSplit.Test);
-        var statistics = train.ComputeStatistics();
-        (_mean, _std) = (statistics.Mean[0], statistics.Std[0]);
-
         _model = ModelZoo.Create(Model, new ModelOptions { Seed = 0 });
         _model.eval();
-        _folder = Path.Combine(Path.GetTempPath(), "fv-onnx-bench-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(_folder);
-        var fp32Path = Path.Combine(_folder, "fp32.onnx");
-        var int8Path = Path.Combine(_folder, "int8.onnx");
-        OnnxExporter.Export(_model, fp32Path, new OnnxExportOptions
-        {
-            ClassNames = FashionMnistSource.Classes, Mean = [_mean], Std = [_std],
-        });
-        using (var calibration = train.Images[..256].to(float32).div(255f))
-            OnnxQuantizer.QuantizeStatic(fp32Path, int8Path, calibration);
-        _fp32 = OnnxPredictor.Load(fp32Path);
-        _int8 = OnnxPredictor.Load(int8Path);
+        _files = new OnnxBenchmarkFiles(_model, train);
+        (_mean, _std) = (_files.Normalization.Mean[0], _files.Normalization.Std[0]);
+        _fp32 = OnnxPredictor.Load(_files.Fp32);
+        _int8 = OnnxPredictor.Load(_files.Int8);
 
         _pixelTensor = test.Images[..Batch].to(float32).div(255f).contiguous();
         _pixels = _pixelTensor.data<float>().ToArray();
@@ -69,7 +58,7 @@ public class OnnxBenchmarks
         _int8.Dispose();
         _model.Dispose();
         _pixelTensor.Dispose();
-        Directory.Delete(_folder, recursive: true);
+        _files.Dispose();
     }
 
     [Benchmark(Baseline = true)]

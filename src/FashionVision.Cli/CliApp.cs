@@ -64,7 +64,10 @@ public static class CliApp
         root.Add(TrainCommand.Create(context));
         root.Add(EvaluateCommand.Create(context));
         root.Add(ExportCommand.Create(context));
+        root.Add(PruneCommand.Create(context));
         root.Add(PredictCommand.Create(context));
+        root.Add(InspectLabelsCommand.Create(context));
+        root.Add(AblateCommand.Create(context));
         root.Add(DatasetsCommand.Create(context));
         root.Add(ModelsCommand.Create(context));
         return root;

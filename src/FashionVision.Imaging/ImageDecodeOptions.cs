@@ -13,6 +13,16 @@ public enum InversionMode
     Always,
 }
 
+/// <summary>Whether images are read as gray levels or in colour.</summary>
+public enum ColorMode
+{
+    /// <summary>Gray levels (ITU-R BT.601 luma); with three output channels the gray value is repeated.</summary>
+    Grayscale,
+
+    /// <summary>Red, green and blue planes; needs three output channels.</summary>
+    Rgb,
+}
+
 /// <summary>How the object is placed in the output image.</summary>
 public enum FitMode
 {
@@ -32,14 +42,15 @@ public enum FitMode
     CenterOfMass,
 }
 
-/// <summary>How an image file becomes model input: size, channels, inversion and fitting.</summary>
+/// <summary>How an image file becomes model input: size, channels, colour, inversion and fitting.</summary>
 /// <param name="Width">Output width in pixels.</param>
 /// <param name="Height">Output height in pixels.</param>
-/// <param name="Channels">Output channels: 1 (grayscale) or 3 (the gray value repeated, for ImageNet-style models).</param>
+/// <param name="Channels">Output channels: 1 (grayscale) or 3 (colour with <see cref="ColorMode.Rgb"/>, otherwise the gray value repeated, for ImageNet-style models).</param>
 /// <param name="Inversion">Whether to invert intensities.</param>
 /// <param name="Fit">How the object is placed.</param>
 /// <param name="ObjectSize">The longer side of the object after fitting; null for the output's shorter side.</param>
 /// <param name="BackgroundThreshold">After inversion, pixels brighter than this (in [0, 1)) count as object when finding its bounding box.</param>
+/// <param name="Color">Gray levels or colour; colour needs <paramref name="Channels"/> = 3. Inversion and fitting look at the luma.</param>
 public sealed record ImageDecodeOptions(
     int Width = 28,
     int Height = 28,
@@ -47,7 +58,8 @@ public sealed record ImageDecodeOptions(
     InversionMode Inversion = InversionMode.Auto,
     FitMode Fit = FitMode.BoundingBox,
     int? ObjectSize = null,
-    double BackgroundThreshold = 0.2)
+    double BackgroundThreshold = 0.2,
+    ColorMode Color = ColorMode.Grayscale)
 {
     /// <summary>Fashion-MNIST preparation: the object's longer side fills 28 px, centred by its bounding box; auto inversion.</summary>
     public static ImageDecodeOptions FashionMnist { get; } = new();
@@ -72,6 +84,10 @@ public sealed record ImageDecodeOptions(
             throw new ArgumentOutOfRangeException(paramName, Height, $"{nameof(Height)} must be between 1 and 4096.");
         if (Channels is not (1 or 3))
             throw new ArgumentOutOfRangeException(paramName, Channels, $"{nameof(Channels)} must be 1 or 3.");
+        if (!Enum.IsDefined(Color))
+            throw new ArgumentOutOfRangeException(paramName, Color, $"Unknown {nameof(Color)} mode.");
+        if (Color == ColorMode.Rgb && Channels != 3)
+            throw new ArgumentOutOfRangeException(paramName, Channels, $"{nameof(ColorMode.Rgb)} colour needs 3 {nameof(Channels)}.");
         if (!Enum.IsDefined(Inversion))
             throw new ArgumentOutOfRangeException(paramName, Inversion, $"Unknown {nameof(Inversion)} mode.");
         if (!Enum.IsDefined(Fit))

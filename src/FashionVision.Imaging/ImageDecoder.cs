@@ -11,7 +11,7 @@ namespace FashionVision.Imaging;
 /// </summary>
 /// <remarks>
 /// Steps: decode (first frame of an animation; EXIF orientation applied) → composite transparency over white → grayscale
-/// (ITU-R BT.601 luma, exact for gray images) → invert (<see cref="InversionMode"/>) → fit (<see cref="FitMode"/>: crop to the
+/// (ITU-R BT.601 luma, exact for gray images) or colour planes (<see cref="ColorMode.Rgb"/>) → invert (<see cref="InversionMode"/>) → fit (<see cref="FitMode"/>: crop to the
 /// bounding box of pixels brighter than <see cref="ImageDecodeOptions.BackgroundThreshold"/>, resize with antialiasing, place
 /// by bounding box or centre of mass) → repeat to the requested channel count. An image with no object pixels is resized
 /// whole. Pixel arithmetic runs as tensor operations on the CPU. Safe to call from many threads at once.
@@ -77,10 +77,36 @@ public static class ImageDecoder
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         (options ?? ImageDecodeOptions.FashionMnist).Validate(nameof(options));
-        byte[] bytes;
+        return DecodeTensor(ReadFile(path), options, path);
+    }
+
+    /// <summary>
+    /// Decodes an image file into uint8 C×H×W (0–255) on the CPU, for datasets. With <paramref name="keepSize"/> the image keeps
+    /// its own size (the options' size and fitting are not applied; inversion and channels are). Options are validated by the caller.
+    /// </summary>
+    /// <exception cref="ImageDecodeException">The file is missing, unreadable, empty, not an image, or corrupt.</exception>
+    internal static Tensor DecodeFileToBytes(string path, ImageDecodeOptions options, bool keepSize)
+    {
+        var bytes = ReadFile(path);
+        using var scope = NewDisposeScope();
+        Tensor prepared;
+        if (keepSize)
+        {
+            var pixels = DecodePixels(bytes, path, options.Color, int.MaxValue, options.MaxPixels);
+            prepared = Prepare(pixels, options with { Height = (int)pixels.shape[1], Width = (int)pixels.shape[2], Fit = FitMode.None });
+        }
+        else
+        {
+            prepared = Prepare(DecodePixels(bytes, path, options.Color, Math.Max(options.Width, options.Height), options.MaxPixels), options);
+        }
+        return scope.MoveToOuter(prepared.mul(255f).round_().to_type(ScalarType.Byte));
+    }
+
+    private static byte[] ReadFile(string path)
+    {
         try
         {
-            bytes = File.ReadAllBytes(path);
+            return File.ReadAllBytes(path);
         }
         catch (FileNotFoundException e)
         {
@@ -94,7 +120,6 @@ public static class ImageDecoder
         {
             throw new ImageDecodeException(path, $"the file cannot be read ({e.Message}).", e);
         }
-        return DecodeTensor(bytes, options, path);
     }
 
     /// <summary>Decodes an image held in memory into a float tensor C×H×W in [0, 1] on the CPU.</summary>
@@ -108,16 +133,20 @@ public static class ImageDecoder
         options ??= ImageDecodeOptions.FashionMnist;
         options.Validate(nameof(options));
         using var scope = NewDisposeScope();
-        var gray = DecodeGray(bytes, sourceName, Math.Max(options.Width, options.Height), options.MaxPixels);
-        var prepared = Prepare(gray, options);
-        return scope.MoveToOuter(prepared);
+        var pixels = DecodePixels(bytes, sourceName, options.Color, Math.Max(options.Width, options.Height), options.MaxPixels);
+        return scope.MoveToOuter(Prepare(pixels, options));
     }
 
+    /// <summary>Decodes to a grayscale H×W float tensor in [0, 1] (no inversion, no resizing); see <see cref="DecodePixels"/>.</summary>
+    internal static Tensor DecodeGray(byte[] bytes, string sourceName, int outputSize = int.MaxValue, long maxPixels = MaxPixels) =>
+        DecodePixels(bytes, sourceName, ColorMode.Grayscale, outputSize, maxPixels).squeeze(0);
+
     /// <summary>
-    /// Decodes to a grayscale H×W float tensor in [0, 1] (no inversion, no resizing). Images whose shorter side exceeds 8× the
-    /// output size are decoded at a reduced size where the format supports it (JPEG, WebP), which keeps phone photos cheap.
+    /// Decodes to a float tensor C×H×W in [0, 1] (C = 1 for grayscale, 3 for colour; no inversion, no resizing), upright and
+    /// composited over white. Images whose shorter side exceeds 8× the output size are decoded at a reduced size where the
+    /// format supports it (JPEG, WebP), which keeps phone photos cheap.
     /// </summary>
-    internal static Tensor DecodeGray(byte[] bytes, string sourceName, int outputSize = int.MaxValue, long maxPixels = MaxPixels)
+    internal static Tensor DecodePixels(byte[] bytes, string sourceName, ColorMode color, int outputSize = int.MaxValue, long maxPixels = MaxPixels)
     {
         if (bytes.Length == 0)
             throw new ImageDecodeException(sourceName, "it is empty (0 bytes).");
@@ -155,34 +184,38 @@ public static class ImageDecoder
         var alpha = rgba[.., .., 3];
         // Composite over white with integer rounding, then BT.601 luma; both are exact for opaque gray pixels.
         var over = (rgba[.., .., ..3] * alpha.unsqueeze(2) + (255 - alpha).unsqueeze(2) * 255 + 127).floor_divide(255);
-        var luma = (over[.., .., 0] * 299 + over[.., .., 1] * 587 + over[.., .., 2] * 114 + 500).floor_divide(1000);
-        var gray = luma.to_type(ScalarType.Float32) / 255f;
-        return Orient(gray, codec.EncodedOrigin);
+        var planes = color == ColorMode.Rgb
+            ? over.permute(2, 0, 1)
+            : (over[.., .., 0] * 299 + over[.., .., 1] * 587 + over[.., .., 2] * 114 + 500).floor_divide(1000).unsqueeze(0);
+        return Orient(planes.to_type(ScalarType.Float32) / 255f, codec.EncodedOrigin);
     }
 
-    /// <summary>Applies the EXIF orientation so that the image is upright.</summary>
+    /// <summary>Applies the EXIF orientation to C×H×W so that the image is upright.</summary>
     private static Tensor Orient(Tensor image, SKEncodedOrigin origin) => origin switch
     {
-        SKEncodedOrigin.TopRight => image.flip(1),
-        SKEncodedOrigin.BottomRight => image.flip(0, 1),
-        SKEncodedOrigin.BottomLeft => image.flip(0),
-        SKEncodedOrigin.LeftTop => image.t(),
-        SKEncodedOrigin.RightTop => image.rot90(-1, (0, 1)),
-        SKEncodedOrigin.RightBottom => image.flip(0, 1).t(),
-        SKEncodedOrigin.LeftBottom => image.rot90(1, (0, 1)),
+        SKEncodedOrigin.TopRight => image.flip(2),
+        SKEncodedOrigin.BottomRight => image.flip(1, 2),
+        SKEncodedOrigin.BottomLeft => image.flip(1),
+        SKEncodedOrigin.LeftTop => image.transpose(1, 2),
+        SKEncodedOrigin.RightTop => image.rot90(-1, (1, 2)),
+        SKEncodedOrigin.RightBottom => image.flip(1, 2).transpose(1, 2),
+        SKEncodedOrigin.LeftBottom => image.rot90(1, (1, 2)),
         _ => image,
     };
 
-    /// <summary>Inversion, fitting and channel repetition on a grayscale H×W image; returns C×H×W (contiguous).</summary>
-    internal static Tensor Prepare(Tensor gray, ImageDecodeOptions options)
+    /// <summary>Inversion, fitting and channel repetition on C×H×W pixels (C = 1 or 3); returns C×H×W (contiguous) at the options' size.</summary>
+    internal static Tensor Prepare(Tensor pixels, ImageDecodeOptions options)
     {
-        var image = ShouldInvert(gray, options.Inversion) ? 1f - gray : gray;
+        var image = ShouldInvert(Luma(pixels), options.Inversion) ? 1f - pixels : pixels;
         var fitted = options.Fit == FitMode.None ? Resize(image, options.Height, options.Width) : Fit(image, options);
-        var channels = fitted.unsqueeze(0);
-        if (options.Channels == 3)
-            channels = channels.expand(3, -1, -1);
-        return channels.contiguous();
+        if (fitted.shape[0] == 1 && options.Channels == 3)
+            fitted = fitted.expand(3, -1, -1);
+        return fitted.contiguous();
     }
+
+    /// <summary>The gray level H×W of C×H×W pixels: the only plane, or the BT.601 luma of three.</summary>
+    private static Tensor Luma(Tensor pixels) =>
+        pixels.shape[0] == 1 ? pixels[0] : pixels[0] * 0.299f + pixels[1] * 0.587f + pixels[2] * 0.114f;
 
     /// <summary>Auto: invert when the mean of a border band (5% of the shorter side, at least one pixel) is above one half.</summary>
     internal static bool ShouldInvert(Tensor gray, InversionMode mode)
@@ -201,7 +234,7 @@ public static class ImageDecoder
 
     private static Tensor Fit(Tensor image, ImageDecodeOptions options)
     {
-        var mask = image > options.BackgroundThreshold;
+        var mask = Luma(image) > options.BackgroundThreshold;
         var rows = mask.any(1L).nonzero();
         if (rows.shape[0] == 0)
             return Resize(image, options.Height, options.Width);
@@ -210,22 +243,23 @@ public static class ImageDecoder
         var bottom = rows[-1, 0].item<long>();
         var left = cols[0, 0].item<long>();
         var right = cols[-1, 0].item<long>();
-        var crop = image[(int)top..(int)(bottom + 1), (int)left..(int)(right + 1)];
+        var crop = image[.., (int)top..(int)(bottom + 1), (int)left..(int)(right + 1)];
 
         var boxSize = options.ObjectSize ?? Math.Min(options.Width, options.Height);
-        var cropHeight = crop.shape[0];
-        var cropWidth = crop.shape[1];
+        var cropHeight = crop.shape[1];
+        var cropWidth = crop.shape[2];
         var scale = Math.Min((double)boxSize / cropHeight, (double)boxSize / cropWidth);
         var height = Math.Clamp((int)Math.Round(cropHeight * scale), 1, options.Height);
         var width = Math.Clamp((int)Math.Round(cropWidth * scale), 1, options.Width);
         var patch = Resize(crop, height, width);
 
         long offsetY, offsetX;
-        if (options.Fit == FitMode.CenterOfMass && patch.sum().item<float>() > 0)
+        var patchLuma = Luma(patch);
+        if (options.Fit == FitMode.CenterOfMass && patchLuma.sum().item<float>() > 0)
         {
-            var mass = patch.sum();
-            var cy = (patch.sum(1L) * arange(height, dtype: ScalarType.Float32)).sum() / mass;
-            var cx = (patch.sum(0L) * arange(width, dtype: ScalarType.Float32)).sum() / mass;
+            var mass = patchLuma.sum();
+            var cy = (patchLuma.sum(1L) * arange(height, dtype: ScalarType.Float32)).sum() / mass;
+            var cx = (patchLuma.sum(0L) * arange(width, dtype: ScalarType.Float32)).sum() / mass;
             offsetY = (long)Math.Round((options.Height - 1) / 2.0 - cy.item<float>());
             offsetX = (long)Math.Round((options.Width - 1) / 2.0 - cx.item<float>());
         }
@@ -237,30 +271,30 @@ public static class ImageDecoder
         return Place(patch, options.Height, options.Width, offsetY, offsetX);
     }
 
-    /// <summary>Pastes a patch onto a black canvas at an offset, clipping whatever falls outside.</summary>
+    /// <summary>Pastes a C×h×w patch onto a black C×H×W canvas at an offset, clipping whatever falls outside.</summary>
     private static Tensor Place(Tensor patch, int height, int width, long offsetY, long offsetX)
     {
-        var canvas = zeros(height, width, dtype: ScalarType.Float32);
+        var canvas = zeros(patch.shape[0], height, width, dtype: ScalarType.Float32);
         var srcTop = Math.Max(0, -offsetY);
         var srcLeft = Math.Max(0, -offsetX);
         var dstTop = Math.Max(0, offsetY);
         var dstLeft = Math.Max(0, offsetX);
-        var rows = Math.Min(patch.shape[0] - srcTop, height - dstTop);
-        var cols = Math.Min(patch.shape[1] - srcLeft, width - dstLeft);
+        var rows = Math.Min(patch.shape[1] - srcTop, height - dstTop);
+        var cols = Math.Min(patch.shape[2] - srcLeft, width - dstLeft);
         if (rows > 0 && cols > 0)
-            canvas.narrow(0, dstTop, rows).narrow(1, dstLeft, cols).copy_(patch.narrow(0, srcTop, rows).narrow(1, srcLeft, cols));
+            canvas.narrow(1, dstTop, rows).narrow(2, dstLeft, cols).copy_(patch.narrow(1, srcTop, rows).narrow(2, srcLeft, cols));
         return canvas;
     }
 
-    /// <summary>Resizes H×W bilinearly (antialiased when shrinking); returns the input when the size already matches.</summary>
+    /// <summary>Resizes C×H×W bilinearly (antialiased when shrinking); returns the input when the size already matches.</summary>
     private static Tensor Resize(Tensor image, int height, int width)
     {
-        if (image.shape[0] == height && image.shape[1] == width)
+        if (image.shape[1] == height && image.shape[2] == width)
             return image;
-        var shrinking = image.shape[0] > height || image.shape[1] > width;
-        var resized = nn.functional.interpolate(image.unsqueeze(0).unsqueeze(0), size: [height, width],
+        var shrinking = image.shape[1] > height || image.shape[2] > width;
+        var resized = nn.functional.interpolate(image.unsqueeze(0), size: [height, width],
             mode: InterpolationMode.Bilinear, align_corners: false, antialias: shrinking);
-        return resized.squeeze(0).squeeze(0).clamp(0f, 1f);
+        return resized.squeeze(0).clamp(0f, 1f);
     }
 
     private static byte[] ReadAll(Stream stream, string sourceName)

@@ -21,7 +21,7 @@ public sealed class ArcFaceDiagnosticsTrainCommandTests
         _folder = Path.Combine(Path.GetTempPath(), "fv-cli-arcface-" + Guid.NewGuid().ToString("N"));
         _train = CliRunner.Run("train", "--model", "lenet5", "--epochs", "1", "--batch-size", "32", "--lr", "0.003",
             "--loss", "arcface", "--arcface-margin", "0.2", "--arcface-scale", "10", "--diagnostics",
-            "--max-train-images", "640", "--max-test-images", "300", "--seed", "5", "--output", _folder);
+            "--max-train-images", "640", "--max-test-images", "300", "--validation-split", "0", "--seed", "5", "--output", _folder);
     }
 
     [OneTimeTearDown]

@@ -126,6 +126,24 @@ public sealed class TrainCommandTests
     }
 
     [Test]
+    public void EvaluateWritesAnEmbeddingPlotAndPerClassSilhouettes()
+    {
+        Assert.That(_train.ExitCode, Is.Zero, _train.ToString());
+        string checkpoint = Directory.GetFiles(_folder, "last.ckpt").Single();
+        string plot = Path.Combine(_folder, "embedding.png");
+        var result = CliRunner.Run("evaluate", checkpoint, "--max-test-images", "300", "--embedding-plot", plot,
+            "--embedding-images", "200", "--perplexity", "10", "--tsne-iterations", "300");
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.ExitCode, Is.Zero, result.ToString());
+            Assert.That(result.Output, Does.Contain("embedding: 200 test images, 84 features"), "LeNet-5's penultimate layer has 84 units");
+            Assert.That(result.Output, Does.Contain("silhouette (features)").And.Contain("Ankle boot"));
+            Assert.That(File.ReadAllBytes(plot).Take(8), Is.EqualTo(PngSignature));
+        });
+        CliRunner.AssertOneLineError(CliRunner.Run("evaluate", checkpoint, "--embedding-plot", plot, "--embedding-images", "20000"), CliApp.UsageError, "--embedding-images");
+    }
+
+    [Test]
     public void ExportWritesATritonModelRepository()
     {
         Assert.That(_train.ExitCode, Is.Zero, _train.ToString());

@@ -27,22 +27,25 @@ public sealed class TrainOptionTests
     private static readonly string[] Tiny = ["--epochs", "1", "--batch-size", "32", "--max-train-images", "128", "--max-test-images", "60", "--validation-split", "0.25"];
 
     /// <summary>
-    /// Six runs cover the six schedulers; across them every optimizer, loss, augmentation preset and both datasets appear
-    /// at least once, and six cheap models.
+    /// Nine runs cover the six schedulers; across them every optimizer, loss, augmentation preset and both datasets appear
+    /// at least once, and nine cheap models.
     /// </summary>
     public static readonly Run[] ChoiceRuns =
     [
-        new("constant", [.. Tiny, "--scheduler", "constant", "--optimizer", "adamw", "--loss", "cross-entropy", "--augmentation", "none", "--model", "lenet5",
+        new("constant", [.. Tiny, "--scheduler", "constant", "--optimizer", "adamw", "--loss", "arcface", "--augmentation", "none", "--model", "lenet5",
             "--warmup-steps", "2", "--tensorboard", "{folder}/tensorboard", "--device", "cpu", "--seed", "7", "--lr", "0.003"]),
         new("step", [.. Tiny, "--scheduler", "step", "--optimizer", "adam", "--loss", "focal", "--augmentation", "basic", "--model", "small-cnn",
             "--label-smoothing", "0.1", "--weight-decay", "0"]),
         new("cosine", [.. Tiny, "--scheduler", "cosine", "--optimizer", "sgd", "--loss", "cross-entropy", "--augmentation", "standard", "--model", "fast-cnn",
             "--lr", "0.05", "--data-dir", "{fashion-mnist}"]),
         new("cosine-restarts", [.. Tiny, "--scheduler", "cosine-restarts", "--optimizer", "adamw", "--loss", "focal", "--augmentation", "strong", "--model", "mobilenet"]),
-        new("onecycle", [.. Tiny, "--scheduler", "onecycle", "--optimizer", "adam", "--loss", "cross-entropy", "--augmentation", "trivial", "--model", "vgg-cnn",
+        new("onecycle", [.. Tiny, "--scheduler", "onecycle", "--optimizer", "adam", "--loss", "center", "--augmentation", "trivial", "--model", "vgg-cnn",
             "--dataset", "mnist"]),
-        new("plateau", [.. Tiny, "--scheduler", "plateau", "--optimizer", "sgd", "--loss", "focal", "--augmentation", "none", "--model", "resnet18",
+        new("plateau", [.. Tiny, "--scheduler", "plateau", "--optimizer", "sgd", "--loss", "focal", "--augmentation", "jitter", "--model", "resnet18",
             "--lr", "0.05", "--early-stopping", "1", "--dataset", "fashion-mnist"]),
+        new("randaugment", [.. Tiny, "--scheduler", "cosine", "--optimizer", "adamw", "--loss", "cross-entropy", "--augmentation", "randaugment", "--model", "small-vit"]),
+        new("autoaugment", [.. Tiny, "--scheduler", "onecycle", "--optimizer", "adamw", "--loss", "cross-entropy", "--augmentation", "autoaugment", "--model", "fast-resnet"]),
+        new("mixup", [.. Tiny, "--scheduler", "onecycle", "--optimizer", "adamw", "--loss", "cross-entropy", "--augmentation", "mixup", "--model", "small-cnn"]),
     ];
 
     /// <summary>Runs for the workflow options, checked by their own tests below.</summary>

@@ -42,6 +42,28 @@ public class ZooExportTests
         Assert.That(graph.Node.Select(n => n.OpType), Does.Not.Contain("Dropout"));
     }
 
+    // Pruned models are the same module types with smaller, uneven widths (and FastCnn's head reads 2 × the kept channels).
+    [TestCase("fast-cnn", 1.0, 0.6)]
+    [TestCase("resnet18", 0.25, 0.4)]
+    public void PrunedModelsExportAndMatchTorchSharp(string name, double width, double keep)
+    {
+        using var scope = NewDisposeScope();
+        using var dir = new TempDirectory();
+        using var model = ModelZoo.Create(name, new ModelOptions { Width = width, Seed = 4 });
+        TestModels.RandomizeBatchNorm(model);
+        var result = FashionVision.Models.Pruning.ChannelPruner.Prune(model, new FashionVision.Models.Pruning.PruningOptions { Keep = keep });
+        using var pruned = result.Model;
+        var path = dir.File(name + "-pruned.onnx");
+
+        OnnxExporter.Export(pruned, path);
+
+        var verification = OnnxVerifier.Verify(pruned, path, RealBatch(8, 1, 28, 28));
+        Assert.That(verification.MaxAbsDifference, Is.LessThanOrEqualTo(Tolerance));
+        Assert.That(verification.PredictionAgreement, Is.EqualTo(1.0));
+        var weights = ModelProto.Parser.ParseFrom(File.ReadAllBytes(path)).Graph.Initializer.Sum(t => t.RawData.Length / 4);
+        Assert.That(weights, Is.LessThan(result.ParametersBefore * keep), "the file holds the smaller model's weights");
+    }
+
     [Test]
     public void AttentionVariantsExportWithTheirOperators()
     {

@@ -23,7 +23,13 @@ internal static class ExportCommand
         var calibration = CommonOptions.Int("--calibration-images", 512, "Training images used to calibrate the INT8 activation ranges");
         var dataDir = CommonOptions.DataDirectory();
         var opset = CommonOptions.Int("--opset", OnnxExportOptions.MinimumOpset, $"ONNX opset ({OnnxExportOptions.MinimumOpset}-{OnnxExportOptions.MaximumOpset})", OnnxExportOptions.MinimumOpset);
-        var triton = new Option<DirectoryInfo?>("--triton") { Description = "Also write an NVIDIA Triton model repository here: <dir>/<name>/1/model.onnx, config.pbtxt, labels.txt (with --int8 also <name>-int8)" };
+        var qatEpochs = CommonOptions.Int("--qat-epochs", 0,
+            "Also write an INT8 model fine-tuned for N epochs with quantization-aware training (scales calibrated, then frozen), as <output>.int8-qat.onnx", minimum: 0);
+        var qatLr = CommonOptions.Double("--qat-lr", 1e-4, "Learning rate of the quantization-aware fine-tuning (AdamW, cosine per batch)");
+        var batchSize = CommonOptions.Int("--batch-size", 128, "Images per mini-batch of the quantization-aware fine-tuning");
+        var maxTrain = CommonOptions.OptionalInt("--max-train-images", "Fine-tune the quantization-aware model on only the first N training images");
+        var seed = CommonOptions.Seed();
+        var triton = new Option<DirectoryInfo?>("--triton") { Description = "Also write an NVIDIA Triton model repository here: <dir>/<name>/1/model.onnx, config.pbtxt, labels.txt (with --int8 also <name>-int8, with --qat-epochs <name>-int8-qat)" };
         var tritonName = new Option<string?>("--triton-name") { Description = "The model's name in the Triton repository (default: the checkpoint's model name)" };
         tritonName.Validators.Add(result =>
         {
@@ -32,9 +38,10 @@ internal static class ExportCommand
         });
         var tta = CommonOptions.Tta();
         var ensemble = CommonOptions.Ensemble();
-        var command = new Command("export", "Export a checkpoint to ONNX, checked to load, with optional INT8 quantization and a Triton model repository.")
+        var command = new Command("export",
+            "Export a checkpoint to ONNX, checked to load, with optional INT8 quantization (post-training or quantization-aware) and a Triton model repository.")
         {
-            checkpoint, output, int8, calibration, dataDir, opset, triton, tritonName, tta, ensemble,
+            checkpoint, output, int8, calibration, dataDir, opset, qatEpochs, qatLr, batchSize, maxTrain, seed, triton, tritonName, tta, ensemble,
         };
         command.SetAction(parse =>
         {
@@ -72,13 +79,39 @@ internal static class ExportCommand
                 if (parse.GetValue(int8))
                 {
                     string quantized = Path.ChangeExtension(path, ".int8.onnx");
-                    var source = DatasetFor(manifest.ClassNames, parse.GetValue(dataDir));
+                    var source = RunData.SourceFor(manifest.ClassNames, parse.GetValue(dataDir), "there are no calibration images for --int8");
                     using var train = RunData.Load(source, DatasetSplit.Train, parse.GetValue(calibration));
                     using var images = train.Images.to_type(ScalarType.Float32).div(255);
                     var report = OnnxQuantizer.QuantizeStatic(path, quantized, images);
-                    context.Output.WriteLine($"INT8 model: {quantized} ({report.QuantizedBytes / 1024.0:N0} KiB, {report.CompressionRatio:0.0}× smaller; {report.QuantizedWeights} weights and {report.QuantizedActivations} activations quantized, calibrated on {report.CalibrationImages} images)");
+                    context.Output.WriteLine($"INT8 model: {quantized} ({Describe(report)})");
                     if (repository is not null)
                         WriteTriton(context, quantized, repository, name + "-int8");
+                }
+
+                if (parse.GetValue(qatEpochs) is > 0 and var epochs)
+                {
+                    string quantized = Path.ChangeExtension(path, ".int8-qat.onnx");
+                    var source = RunData.SourceFor(manifest.ClassNames, parse.GetValue(dataDir), "there are no training images for --qat-epochs");
+                    using var train = RunData.Load(source, DatasetSplit.Train, parse.GetValue(maxTrain));
+                    var defaults = new QuantizationAwareTrainingOptions();
+                    var display = new TrainingDisplay(context, parse.GetValue(batchSize));
+                    var result = display.Run(epochs, () => OnnxQuantizer.QuantizeWithTraining(path, quantized, train, defaults with
+                    {
+                        CalibrationImages = parse.GetValue(calibration),
+                        Training = defaults.Training with
+                        {
+                            Epochs = epochs,
+                            BatchSize = parse.GetValue(batchSize),
+                            DropLast = train.Count > parse.GetValue(batchSize),
+                            Seed = parse.GetValue(seed),
+                            Optimizer = defaults.Training.Optimizer with { LearningRate = parse.GetValue(qatLr) },
+                            Logger = display.Logger,
+                            Progress = display,
+                        },
+                    }, context.CancellationToken));
+                    context.Output.WriteLine($"INT8 model, quantization-aware ({epochs} epoch{(epochs == 1 ? "" : "s")} on {train.Count:N0} images): {quantized} ({Describe(result.Quantization)})");
+                    if (repository is not null)
+                        WriteTriton(context, quantized, repository, name + "-int8-qat");
                 }
             }
             return CliApp.Success;
@@ -86,20 +119,12 @@ internal static class ExportCommand
         return command;
     }
 
+    private static string Describe(OnnxQuantizationReport report) =>
+        $"{report.QuantizedBytes / 1024.0:N0} KiB, {report.CompressionRatio:0.0}× smaller; {report.QuantizedWeights} weights and {report.QuantizedActivations} activations quantized, calibrated on {report.CalibrationImages} images";
+
     private static void WriteTriton(CliContext context, string onnxPath, DirectoryInfo repository, string name)
     {
         var layout = TritonModelRepository.Write(onnxPath, repository.FullName, new TritonModelOptions { Name = name });
         context.Output.WriteLine($"Triton model: {layout.ModelDirectory} (config.pbtxt, labels.txt, 1/model.onnx; serve with tritonserver --model-repository {repository.FullName})");
-    }
-
-    private static IDatasetSource DatasetFor(IReadOnlyList<string> classNames, DirectoryInfo? dataDir)
-    {
-        foreach (var name in DatasetCatalog.Names)
-        {
-            var source = DatasetCatalog.Create(name, CommonOptions.DatasetOptions(dataDir));
-            if (source.ClassNames.SequenceEqual(classNames))
-                return source;
-        }
-        throw new CliException("the checkpoint's classes match no known dataset, so there are no calibration images for --int8");
     }
 }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Diagnostics;
 using System.Text.Json;
 using FashionVision.Cli.Infrastructure;
@@ -32,6 +33,12 @@ internal static class TrainCommand
         var dataset = CommonOptions.Dataset();
         var dataDir = CommonOptions.DataDirectory();
         var model = CommonOptions.Named("--model", "small-cnn", "The architecture", () => ModelZoo.Names, "model", "-m");
+        var width = new Option<double?>("--width") { Description = "Multiplier of the model's channel widths (e.g. 0.5 for a narrow student; default: the model's own)" };
+        width.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<double?>() is { } value && !(value > 0 && value <= 64))
+                result.AddError($"--width must be in (0, 64], not {value}.");
+        });
         var epochs = CommonOptions.Int("--epochs", 10, "Training epochs");
         var batchSize = CommonOptions.Int("--batch-size", 128, "Images per mini-batch");
         var lr = CommonOptions.Double("--lr", 1e-3, "Peak learning rate");
@@ -76,6 +83,17 @@ internal static class TrainCommand
             Description = "With --resume: continue even if the options differ from the checkpoint's run (the run then differs from an uninterrupted one)",
         };
         var threads = CommonOptions.OptionalInt("--threads", "Intra-op threads while training (default: torch's; with --resume: the checkpoint's); part of what makes a seed reproducible");
+        var teacher = new Option<FileInfo?>("--teacher")
+        {
+            Description = "Distil from this checkpoint (trained on the same dataset): the loss becomes α·T²·KL(teacher ‖ student) + (1 − α)·cross-entropy, and the student uses the teacher's input normalisation",
+        };
+        teacher.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<FileInfo?>() is { Exists: false } file)
+                result.AddError($"--teacher: no such checkpoint '{file.FullName}'.");
+        });
+        var temperature = CommonOptions.Double("--distill-temperature", 4, "Distillation temperature T (with --teacher)");
+        var alpha = CommonOptions.Double("--distill-alpha", 0.5, "Weight α of the teacher's term, in [0, 1] (with --teacher)", 0, inclusive: true, maximum: 1);
         var maxTrain = CommonOptions.OptionalInt("--max-train-images", "Use only the first N training images (quick runs)");
         var maxTest = CommonOptions.OptionalInt("--max-test-images", "Evaluate on only the first N test images");
         var validationSplit = CommonOptions.Double("--validation-split", DefaultValidationSplit,
@@ -129,16 +147,29 @@ internal static class TrainCommand
             if (result.GetValueOrDefault<string?>() is { } name)
                 CommonOptions.RequireKnown(result, name, Recipes.Names, "recipe");
         });
+        // Your own data instead of a named dataset.
+        var data = UserData.FolderOption();
+        var csv = UserData.CsvOption("--csv", "Your own images as a CSV file: label,pixel1,...,pixelN per row (Kaggle's Fashion-MNIST/MNIST format; header optional)");
+        var testCsv = UserData.CsvOption("--test-csv", "The test set for --csv, in the same format");
+        var imageSize = UserData.ImageSizeOption();
+        var channels = UserData.ChannelsOption();
+        var style = UserData.StyleOption();
+        var classes = UserData.ClassesOption();
+        var skipBadFiles = UserData.SkipBadFilesOption();
+        var testSplit = CommonOptions.Double("--test-split", 0.2, "Fraction of your own data held out (stratified, seeded) as the test set when it has no test split", maximum: 0.9);
+        Option[] ownDataOptions = [imageSize, channels, style, classes, skipBadFiles, testSplit];
+
         // What a recipe fixes: giving one of these with --recipe is an error rather than a silent override.
-        Option[] fixedByRecipe = [dataset, model, epochs, batchSize, lr, weightDecay, optimizer, scheduler, warmup, augmentation, loss, labelSmoothing, timeBudget, precision, whiten, inputSize, weights,
-            centerWeight, arcFaceMargin, arcFaceScale];
+        Option[] fixedByRecipe = [dataset, model, width, epochs, batchSize, lr, weightDecay, optimizer, scheduler, warmup, augmentation, loss, labelSmoothing,
+            timeBudget, precision, whiten, inputSize, weights, teacher, temperature, alpha, centerWeight, arcFaceMargin, arcFaceScale];
 
         var command = new Command("train", "Train a model, evaluate it on the test split, and write a run folder with metrics, plots and a report.")
         {
-            dataset, dataDir, model, epochs, batchSize, lr, weightDecay, optimizer, scheduler, warmup, augmentation, loss, labelSmoothing,
+            dataset, dataDir, model, width, epochs, batchSize, lr, weightDecay, optimizer, scheduler, warmup, augmentation, loss, labelSmoothing,
             centerWeight, arcFaceMargin, arcFaceScale, diagnostics,
             seed, device, output, resume, allowChanged, threads, maxTrain, maxTest, recipe, validationSplit, earlyStopping, overfittingThreshold, tensorboard,
-            timeBudget, precision, stopAtAccuracy, whiten, inputSize, weights, classWeights, targeted,
+            timeBudget, precision, stopAtAccuracy, whiten, inputSize, weights, classWeights, targeted, teacher, temperature, alpha,
+            data, csv, testCsv, imageSize, channels, style, classes, skipBadFiles, testSplit,
         };
         // What every run (recipe or not) takes from the command line besides the training options.
         Workflow WorkflowFrom(ParseResult parse, double defaultSplit) => new(
@@ -146,6 +177,11 @@ internal static class TrainCommand
             parse.GetValue(earlyStopping), parse.GetValue(overfittingThreshold), parse.GetValue(tensorboard)?.FullName, parse.GetValue(stopAtAccuracy));
         command.SetAction(parse =>
         {
+            var ownData = OwnData(parse, data, csv, testCsv, imageSize, channels, style, classes, skipBadFiles, testSplit);
+            if (ownData is null && ownDataOptions.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } stray)
+                throw new CliException($"{stray.Name} applies to your own data; add --data FOLDER or --csv FILE.");
+            if (ownData is not null && new Option[] { dataset, dataDir, recipe }.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } builtIn)
+                throw new CliException($"{builtIn.Name} names a built-in dataset; leave it out when training on --{(ownData.Kind == UserData.FolderKind ? "data" : "csv")}.");
             if (parse.GetValue(recipe) is { } recipeName)
             {
                 if (fixedByRecipe.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } clash)
@@ -156,8 +192,10 @@ internal static class TrainCommand
                     parse.GetValue(maxTrain), parse.GetValue(maxTest), WorkflowFrom(parse, 0), parse.GetValue(diagnostics))
                     with { ClassWeights = parse.GetValue(classWeights), TargetedAugmentation = parse.GetValue(targeted) }, chosen);
             }
+            if (parse.GetValue(teacher) is null && new Option[] { temperature, alpha }.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } orphan)
+                throw new CliException($"{orphan.Name} sets up distillation; give the teacher with --teacher.");
             var settings = new TrainSettings(
-                Dataset: parse.GetRequiredValue(dataset).ToLowerInvariant(),
+                Dataset: ownData is null ? parse.GetRequiredValue(dataset).ToLowerInvariant() : OwnDataName(ownData),
                 DataDirectory: parse.GetValue(dataDir)?.FullName,
                 Model: parse.GetRequiredValue(model).ToLowerInvariant(),
                 Epochs: parse.GetValue(epochs),
@@ -192,10 +230,66 @@ internal static class TrainCommand
                 Weights = parse.GetValue(weights)?.FullName,
                 ClassWeights = parse.GetValue(classWeights),
                 TargetedAugmentation = parse.GetValue(targeted),
+                UserData = ownData,
+                Width = parse.GetValue(width),
+                Teacher = parse.GetValue(teacher)?.FullName,
+                DistillTemperature = parse.GetValue(temperature),
+                DistillAlpha = parse.GetValue(alpha),
             };
             return Run(context, settings, recipe: null);
         });
         return command;
+    }
+
+    /// <summary>What --data or --csv (and their companions) ask for, or null when neither is given.</summary>
+    private static UserDataSettings? OwnData(ParseResult parse, Option<DirectoryInfo?> data, Option<FileInfo?> csv, Option<FileInfo?> testCsv,
+        Option<string> imageSize, Option<int> channels, Option<string> style, Option<string?> classes, Option<bool> skipBadFiles, Option<double> testSplit)
+    {
+        var folder = parse.GetValue(data);
+        var csvFile = parse.GetValue(csv);
+        var testFile = parse.GetValue(testCsv);
+        if (folder is not null && csvFile is not null)
+            throw new CliException("give either --data FOLDER or --csv FILE, not both.");
+        if (testFile is not null && csvFile is null)
+            throw new CliException("--test-csv needs --csv with the training file.");
+        if (folder is null && csvFile is null)
+            return null;
+        if (folder is not null && parse.GetResult(classes) is { Implicit: false })
+            throw new CliException("--classes applies to --csv; a folder's classes are its subfolder names.");
+        var (width, height, resize) = UserData.ParseSize(parse.GetRequiredValue(imageSize))!.Value;
+        return new UserDataSettings(
+            Kind: folder is not null ? UserData.FolderKind : UserData.CsvKind,
+            Path: (folder?.FullName ?? csvFile!.FullName),
+            TestPath: testFile?.FullName,
+            Channels: parse.GetValue(channels),
+            Height: height,
+            Width: width,
+            Resize: resize,
+            Style: parse.GetRequiredValue(style).ToLowerInvariant(),
+            Classes: parse.GetValue(classes),
+            SkipBadFiles: parse.GetValue(skipBadFiles),
+            TestSplit: parse.GetValue(testSplit));
+    }
+
+    private static string OwnDataName(UserDataSettings data) =>
+        data.Kind == UserData.FolderKind ? Path.GetFileName(Path.TrimEndingDirectorySeparator(data.Path)) : Path.GetFileNameWithoutExtension(data.Path);
+
+    /// <summary>The training and test sets: the user's own data, or a named dataset's two splits.</summary>
+    private static (InMemoryDataset Train, InMemoryDataset Test) LoadData(CliContext context, TrainSettings settings)
+    {
+        if (settings.UserData is { } own)
+            return UserData.LoadTrainTest(UserData.CreateSource(own, context), own, settings.MaxTrainImages, settings.MaxTestImages, settings.Seed, context);
+        var source = DatasetCatalog.Create(settings.Dataset, CommonOptions.DatasetOptions(settings.DataDirectory is null ? null : new DirectoryInfo(settings.DataDirectory)));
+        var train = RunData.Load(source, DatasetSplit.Train, settings.MaxTrainImages);
+        try
+        {
+            return (train, RunData.Load(source, DatasetSplit.Test, settings.MaxTestImages));
+        }
+        catch
+        {
+            train.Dispose();
+            throw;
+        }
     }
 
     /// <summary>The settings a recipe amounts to, as metrics.json records them.</summary>
@@ -245,11 +339,11 @@ internal static class TrainCommand
         var workflow = settings.Workflow;
         Directory.CreateDirectory(settings.Output);
 
-        var source = DatasetCatalog.Create(settings.Dataset, CommonOptions.DatasetOptions(settings.DataDirectory is null ? null : new DirectoryInfo(settings.DataDirectory)));
-        var (train, validation) = RunData.HoldOut(RunData.Load(source, DatasetSplit.Train, settings.MaxTrainImages), workflow.ValidationSplit, settings.Seed);
+        var (loadedTrain, loadedTest) = LoadData(context, settings);
+        using var test = loadedTest;
+        var (train, validation) = RunData.HoldOut(loadedTrain, workflow.ValidationSplit, settings.Seed);
         using var trainOwner = train;
         using var validationOwner = validation;
-        using var test = RunData.Load(source, DatasetSplit.Test, settings.MaxTestImages);
         var (channels, height, width) = train.ImageShape;
 
         var registration = ModelZoo.GetRegistration(settings.Model);
@@ -258,9 +352,11 @@ internal static class TrainCommand
         var preprocessing = settings.InputSize is int size
             ? (registration.Preprocessing ?? new InputPreprocessing()) with { Size = size }
             : sizeFits ? null : registration.Preprocessing;
-        var modelOptions = ModelZoo.DefaultOptions(settings.Model) with
+        var defaults = ModelZoo.DefaultOptions(settings.Model);
+        var modelOptions = defaults with
         {
             InputChannels = channels,
+            Width = settings.Width ?? defaults.Width,
             NumClasses = train.NumClasses,
             Seed = settings.Seed,
             Preprocessing = preprocessing,
@@ -273,11 +369,14 @@ internal static class TrainCommand
         using var network = ModelZoo.Create(settings.Model, modelOptions);
         if (settings.Weights is { } weightsFile)
             LoadTorchvisionWeights(context, network, settings.Model, weightsFile);
+        using var teacher = settings.Teacher is null ? null : LoadTeacher(settings, train);
 
         string validationNote = validation is null ? "" : $" ({validation.Count:N0} held out for validation)";
         context.Output.WriteLine($"{settings.Dataset}: {train.Count:N0} training{validationNote} and {test.Count:N0} test images; {settings.Model}: {info.ParameterCount:N0} parameters; device {device}");
         if (preprocessing is not null)
             context.Output.WriteLine($"input preprocessing inside the model: {preprocessing}");
+        if (teacher is not null)
+            context.Output.WriteLine($"distilling from {teacher.Manifest.ModelName} ({settings.Teacher}) at temperature {settings.DistillTemperature}, alpha {settings.DistillAlpha}");
         // A recipe brings its own training options; otherwise they come from the command line. Either way the run's own
         // settings (device, run folder, resume, the model's zoo identity, the validation workflow) go on top.
         var training = recipe?.Options ?? new TrainerOptions
@@ -291,6 +390,10 @@ internal static class TrainCommand
             Augmentation = settings.Augmentation == "none" ? null : AugmentationPresets.Get(settings.Augmentation, train.NumClasses, flip: settings.Dataset != "mnist"),
             Precision = settings.Precision == "bfloat16" ? ComputePrecision.BFloat16 : ComputePrecision.Float32,
             TimeBudget = settings.TimeBudgetSeconds is { } seconds ? new TimeBudget(TimeSpan.FromSeconds(seconds)) : null,
+            // The student sees what the teacher was trained to see.
+            Teacher = teacher?.Model,
+            Normalization = teacher?.Manifest.Normalization,
+            Normalize = teacher is null || teacher.Manifest.Normalization is not null,
         };
         if (training.Precision == ComputePrecision.BFloat16 && !network.SupportsBFloat16)
             throw new CliException($"--precision bfloat16: {settings.Model} computes in float32 only (the FastCnn family supports bfloat16).", CliApp.UsageError);
@@ -448,19 +551,48 @@ internal static class TrainCommand
         _ => new SchedulerOptions { Kind = SchedulerKind.OneCycle, WarmupSteps = settings.WarmupSteps, Interval = SchedulerInterval.Batch },
     };
 
-    private static LossOptions LossFor(TrainSettings settings) => new LossOptions
+    private static LossOptions LossFor(TrainSettings settings) => settings switch
     {
-        Kind = settings.Loss switch
+        { Teacher: not null } => new LossOptions
         {
-            "focal" => LossKind.Focal,
-            "center" => LossKind.Center,
-            "arcface" => LossKind.ArcFace,
-            _ => LossKind.CrossEntropy,
+            Kind = LossKind.Distillation, LabelSmoothing = settings.LabelSmoothing,
+            DistillationTemperature = settings.DistillTemperature, DistillationAlpha = settings.DistillAlpha,
         },
-        LabelSmoothing = settings.LabelSmoothing,
-        CenterLossWeight = settings.CenterLossWeight,
-        ArcFaceMargin = settings.ArcFaceMargin,
+        _ => new LossOptions
+        {
+            Kind = settings.Loss switch
+            {
+                "focal" => LossKind.Focal,
+                "center" => LossKind.Center,
+                "arcface" => LossKind.ArcFace,
+                _ => LossKind.CrossEntropy,
+            },
+            LabelSmoothing = settings.LabelSmoothing,
+            CenterLossWeight = settings.CenterLossWeight,
+            ArcFaceMargin = settings.ArcFaceMargin,
+        },
     };
+
+    /// <summary>The teacher of a distillation run, checked against the training set.</summary>
+    private static Teacher LoadTeacher(TrainSettings settings, InMemoryDataset train)
+    {
+        if (settings.Loss != "cross-entropy")
+            throw new CliException($"--teacher distils with cross-entropy for the true labels; leave out --loss {settings.Loss}.");
+        var file = new FileInfo(settings.Teacher!);
+        var (model, manifest) = CheckpointModels.Load(file);
+        var shape = new[] { train.ImageShape.Channels, train.ImageShape.Height, train.ImageShape.Width };
+        if (!manifest.ClassNames.SequenceEqual(train.ClassNames) || (manifest.InputShape.Length == 3 && !manifest.InputShape.SequenceEqual(shape)))
+        {
+            model.Dispose();
+            throw new CliException($"teacher {file.Name} was trained on other classes or image sizes than {settings.Dataset} has.");
+        }
+        return new Teacher(model, manifest);
+    }
+
+    private sealed record Teacher(ImageClassifier Model, CheckpointManifest Manifest) : IDisposable
+    {
+        public void Dispose() => Model.Dispose();
+    }
 }
 
 /// <summary>Everything a <c>train</c> run was asked to do, as written into metrics.json.</summary>
@@ -490,6 +622,20 @@ internal sealed record TrainSettings(
 
     /// <summary>--targeted-augmentation as given, or null.</summary>
     public string? TargetedAugmentation { get; init; }
+    /// <summary>The user's own data (--data or --csv), or null for a named dataset.</summary>
+    public UserDataSettings? UserData { get; init; }
+
+    /// <summary>The width multiplier of the model (--width), or null for the model's own.</summary>
+    public double? Width { get; init; }
+
+    /// <summary>The checkpoint the student is distilled from (--teacher), or null.</summary>
+    public string? Teacher { get; init; }
+
+    /// <summary>The distillation temperature T.</summary>
+    public double DistillTemperature { get; init; } = 4;
+
+    /// <summary>The weight α of the teacher's term.</summary>
+    public double DistillAlpha { get; init; } = 0.5;
 }
 
 /// <summary>How a run validates and reports: the held-out share, early-stopping patience, the overfitting threshold, the TensorBoard folder.</summary>

@@ -9,12 +9,23 @@ namespace FashionVision.Cli.Infrastructure;
 /// <summary>Rebuilds the zoo model a checkpoint was trained with (<see cref="Checkpoint.CreateZooModel"/>), or an ensemble of several.</summary>
 internal static class CheckpointModels
 {
+    /// <summary>The input a checkpoint's model expects: channels, height, width (every checkpoint the Trainer writes records it).</summary>
+    public static (int Channels, int Height, int Width) InputShape(CheckpointManifest manifest) => manifest.InputShape is [int channels, int height, int width]
+        ? (channels, height, width)
+        : throw new CliException($"the checkpoint of {manifest.ModelName} records no input shape; was it written by `fashionvision train`?", CliApp.Failure);
+
+    /// <summary>The zoo options the checkpoint's model was built with.</summary>
+    public static ModelOptions Options(CheckpointManifest manifest, string path) =>
+        manifest.ZooModelOptions() ?? throw new CliException(
+            $"checkpoint {path} names no model of the zoo ('{manifest.ModelName}'); was it written by `fashionvision train`?", CliApp.UsageError);
+
     /// <summary>Loads the checkpoint and a model with its weights (the averaged weights when it has them), in eval mode.</summary>
     public static (ImageClassifier Model, CheckpointManifest Manifest) Load(FileInfo file)
     {
         if (!file.Exists)
             throw new CliException($"no such checkpoint: {file.FullName}");
         var checkpoint = Checkpoint.Load(file.FullName);
+        Options(checkpoint.Manifest, file.FullName);
         return (checkpoint.CreateZooModel(), checkpoint.Manifest);
     }
 

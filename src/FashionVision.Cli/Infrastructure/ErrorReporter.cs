@@ -1,4 +1,5 @@
 using FashionVision.Data;
+using FashionVision.Imaging;
 
 namespace FashionVision.Cli.Infrastructure;
 
@@ -23,7 +24,7 @@ internal static class ErrorReporter
         string message = exception switch
         {
             OperationCanceledException => "cancelled",
-            CliException or ArgumentException or DatasetFormatException or IOException or UnauthorizedAccessException
+            CliException or ArgumentException or DatasetFormatException or ImageDecodeException or IOException or UnauthorizedAccessException
                 or InvalidOperationException or NotSupportedException or FormatException or InvalidDataException => OneLine(exception.Message),
             _ => $"{exception.GetType().Name}: {OneLine(exception.Message)}",
         };

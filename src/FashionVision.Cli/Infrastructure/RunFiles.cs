@@ -177,6 +177,8 @@ internal static class RunFiles
             md.AppendLine(inv, $"- recipe: `{recipe}` (docs/recipes.md)");
         md.AppendLine(inv, $"- model: `{model.Name}`, {model.ParameterCount:N0} parameters, {model.FlopsPerImage / 1e6:0.0} MFLOPs per image, input {model.InputShape}");
         md.AppendLine(inv, $"- optimizer `{settings.Optimizer}` (lr {settings.LearningRate.ToString(inv)}, weight decay {settings.WeightDecay.ToString(inv)}), scheduler `{settings.Scheduler}`, loss `{settings.Loss}` (label smoothing {settings.LabelSmoothing.ToString(inv)}), augmentation `{settings.Augmentation}`");
+        if (settings.Teacher is { } teacher)
+            md.AppendLine(inv, $"- distilled from `{teacher}` at temperature {settings.DistillTemperature.ToString(inv)}, alpha {settings.DistillAlpha.ToString(inv)} (the teacher's term; cross-entropy takes the rest)");
         md.AppendLine(inv, $"- batch size {settings.BatchSize}, seed {settings.Seed}, device `{settings.Device}`");
         if (checkpoint is not null)
             md.AppendLine(inv, $"- checkpoint: `{checkpoint}`");

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text;
 using FashionVision.Onnx.Protobuf;
 using Google.Protobuf;
@@ -341,6 +342,20 @@ internal static class OnnxTensors
         var proto = new TensorProto { Name = name, DataType = (int)dataType, RawData = ByteString.CopyFrom(contiguous.bytes) };
         proto.Dims.AddRange(value.shape);
         return proto;
+    }
+
+    /// <summary>Reads a float, int64 or int32 initializer back into a CPU tensor of its shape.</summary>
+    public static Tensor FromProto(TensorProto proto)
+    {
+        var dims = proto.Dims.ToArray();
+        var raw = proto.RawData;
+        return (TensorProto.Types.DataType)proto.DataType switch
+        {
+            TensorProto.Types.DataType.Float => tensor(raw.Length > 0 ? MemoryMarshal.Cast<byte, float>(raw.Span).ToArray() : proto.FloatData.ToArray(), dims),
+            TensorProto.Types.DataType.Int64 => tensor(raw.Length > 0 ? MemoryMarshal.Cast<byte, long>(raw.Span).ToArray() : proto.Int64Data.ToArray(), dims),
+            TensorProto.Types.DataType.Int32 => tensor(raw.Length > 0 ? MemoryMarshal.Cast<byte, int>(raw.Span).ToArray() : proto.Int32Data.ToArray(), dims),
+            _ => throw new NotSupportedException($"The initializer {Describe(proto)} has a type that cannot be read back here."),
+        };
     }
 
     public static string Describe(TensorProto proto) =>

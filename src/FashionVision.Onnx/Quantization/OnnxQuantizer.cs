@@ -1,10 +1,10 @@
-using System.Runtime.InteropServices;
 using System.Text.Json;
+using FashionVision.Data;
+using FashionVision.Training;
 using FashionVision.IO;
 using FashionVision.Onnx.Protobuf;
 using Google.Protobuf;
 using static TorchSharp.torch;
-using DataType = FashionVision.Onnx.Protobuf.TensorProto.Types.DataType;
 
 namespace FashionVision.Onnx;
 
@@ -23,11 +23,6 @@ public static class OnnxQuantizer
 {
     /// <summary>The metadata value of <see cref="OnnxMetadataKeys.Quantization"/> in quantized models.</summary>
     public const string QdqInt8 = "qdq-int8";
-
-    private static readonly HashSet<string> QuantizedConsumers =
-        ["Conv", "Gemm", "MatMul", "Add", "Mul", "Concat", "MaxPool", "AveragePool", "GlobalAveragePool", "Flatten", "Reshape"];
-
-    private static readonly HashSet<string> RangePreservingOps = ["MaxPool", "Flatten", "Reshape"];
 
     /// <summary>Quantizes the FP32 model at <paramref name="inputPath"/> into <paramref name="outputPath"/>.</summary>
     /// <param name="inputPath">An FP32 model (from <see cref="OnnxExporter"/>).</param>
@@ -61,10 +56,63 @@ public static class OnnxQuantizer
             throw new ArgumentOutOfRangeException(nameof(count), count, "At least one calibration image is needed.");
 
         var bytes = OnnxModelFile.ReadBytes(inputPath);
-        var model = OnnxModelFile.Parse(inputPath, bytes);
+        var model = ReadFloatModel(inputPath, bytes);
+        var (rewriter, ranges) = Calibrate(inputPath, model, calibrationImages, count, options);
+        return Write(rewriter, ranges, outputPath, bytes.LongLength, count);
+    }
+
+    /// <summary>
+    /// Quantization-aware training: calibrates the activation ranges of the FP32 model at <paramref name="inputPath"/> on the
+    /// first training images and freezes them, fine-tunes the model with fake-quantized weights and activations
+    /// (<see cref="QuantizationAwareModel"/>, trained by the <see cref="Trainer"/>), and writes the INT8 QDQ model with the
+    /// trained weights and the scales and zero points the training used.
+    /// </summary>
+    /// <param name="inputPath">An FP32 model (from <see cref="OnnxExporter"/>).</param>
+    /// <param name="outputPath">The INT8 model to write (atomically).</param>
+    /// <param name="trainSet">The training images; the class count and image shape must be the model's.</param>
+    /// <param name="options">Calibration, quantization and the fine-tuning run (null: the defaults).</param>
+    /// <param name="cancellationToken">Stops the fine-tuning.</param>
+    /// <exception cref="FileNotFoundException">The input model does not exist.</exception>
+    /// <exception cref="OnnxFormatException">The input is not an FP32 ONNX model, or it is already quantized.</exception>
+    /// <exception cref="ArgumentException">The training set does not fit the model, or an option is out of range.</exception>
+    public static QuantizationAwareTrainingResult QuantizeWithTraining(string inputPath, string outputPath, InMemoryDataset trainSet,
+        QuantizationAwareTrainingOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(outputPath);
+        ArgumentNullException.ThrowIfNull(trainSet);
+        options ??= new QuantizationAwareTrainingOptions();
+        options.Validate();
+        using var scope = NewDisposeScope();
+        var calibration = trainSet.Images.narrow(0, 0, Math.Min(options.CalibrationImages, trainSet.Count)).to(float32).div(255f);
+        using var model = QuantizationAwareModel.Create(inputPath, calibration, options.Quantization);
+        if (model.ClassNames.Count > 0 && model.ClassNames.Count != trainSet.NumClasses)
+            throw new ArgumentException($"The model '{inputPath}' has {model.ClassNames.Count} classes but the training set '{trainSet.Name}' has {trainSet.NumClasses}.", nameof(trainSet));
+        var training = options.Training with
+        {
+            Normalize = model.Normalization is not null,
+            Normalization = model.Normalization,
+            CheckpointDirectory = null,
+            ResumeFrom = null,
+        };
+        using var trainer = new Trainer(model, training);
+        var history = trainer.Fit(trainSet, validationSet: null, cancellationToken);
+        return new QuantizationAwareTrainingResult(model.Export(outputPath), history);
+    }
+
+    /// <summary>Parses an FP32 model that is not quantized yet.</summary>
+    internal static ModelProto ReadFloatModel(string path, byte[] bytes)
+    {
+        var model = OnnxModelFile.Parse(path, bytes);
         if (model.Graph.Node.Any(n => n.OpType is "QuantizeLinear" or "DequantizeLinear"))
-            throw new OnnxFormatException(inputPath, "it is already quantized.");
-        var imageShape = InputImageShape(inputPath, model);
+            throw new OnnxFormatException(path, "it is already quantized.");
+        return model;
+    }
+
+    /// <summary>Plans the QDQ rewrite of <paramref name="model"/> and calibrates the ranges of its activations on ONNX Runtime.</summary>
+    internal static (QdqRewriter Rewriter, Dictionary<string, (float Min, float Max)> Ranges) Calibrate(string path, ModelProto model,
+        float[] calibrationImages, int count, OnnxQuantizationOptions options)
+    {
+        var imageShape = InputImageShape(path, model);
         var perImage = imageShape.Aggregate(1, (p, d) => p * d);
         if (calibrationImages.Length != (long)count * perImage)
             throw new ArgumentException(
@@ -73,15 +121,21 @@ public static class OnnxQuantizer
         var images = options.ApplyModelNormalization ? Normalize(model, calibrationImages, imageShape) : calibrationImages;
         var rewriter = new QdqRewriter(model, options);
         var ranges = new ActivationCalibrator(model, rewriter.CalibratedTensors, options).Calibrate(images, count, imageShape);
-        var quantized = rewriter.Rewrite(ranges);
-        SetMetadata(quantized, OnnxMetadataKeys.Quantization, QdqInt8);
-
-        var output = quantized.ToByteArray();
-        AtomicFile.Write(outputPath, stream => stream.Write(output));
-        return new OnnxQuantizationReport(bytes.LongLength, output.LongLength, rewriter.QuantizedWeights, rewriter.QuantizedActivations, count);
+        return (rewriter, ranges);
     }
 
-    private static int[] InputImageShape(string path, ModelProto model)
+    /// <summary>Writes the QDQ model <paramref name="rewriter"/> makes with <paramref name="ranges"/>, atomically.</summary>
+    internal static OnnxQuantizationReport Write(QdqRewriter rewriter, Dictionary<string, (float Min, float Max)> ranges, string outputPath,
+        long originalBytes, int calibrationImages)
+    {
+        var quantized = rewriter.Rewrite(ranges);
+        SetMetadata(quantized, OnnxMetadataKeys.Quantization, QdqInt8);
+        var output = quantized.ToByteArray();
+        AtomicFile.Write(outputPath, stream => stream.Write(output));
+        return new OnnxQuantizationReport(originalBytes, output.LongLength, rewriter.QuantizedWeights, rewriter.QuantizedActivations, calibrationImages);
+    }
+
+    internal static int[] InputImageShape(string path, ModelProto model)
     {
         var dims = model.Graph.Input[0].Type?.TensorType?.Shape?.Dim;
         if (dims is null || dims.Count != 4 || dims.Skip(1).Any(d => d.ValueCase != TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue || d.DimValue <= 0))
@@ -89,13 +143,19 @@ public static class OnnxQuantizer
         return dims.Skip(1).Select(d => (int)d.DimValue).ToArray();
     }
 
-    private static float[] Normalize(ModelProto model, float[] pixels, int[] imageShape)
+    /// <summary>The normalization in the model's metadata (mean and std applied to [0, 1] pixels), or null.</summary>
+    internal static ChannelStatistics? ReadNormalization(ModelProto model)
     {
         var metadata = model.MetadataProps.ToDictionary(p => p.Key, p => p.Value);
         if (!metadata.TryGetValue(OnnxMetadataKeys.Mean, out var meanJson) || !metadata.TryGetValue(OnnxMetadataKeys.Std, out var stdJson))
+            return null;
+        return new ChannelStatistics(JsonSerializer.Deserialize<float[]>(meanJson)!, JsonSerializer.Deserialize<float[]>(stdJson)!);
+    }
+
+    private static float[] Normalize(ModelProto model, float[] pixels, int[] imageShape)
+    {
+        if (ReadNormalization(model) is not var (mean, std))
             return pixels;
-        var mean = JsonSerializer.Deserialize<float[]>(meanJson)!;
-        var std = JsonSerializer.Deserialize<float[]>(stdJson)!;
         var channels = imageShape[0];
         var plane = imageShape[1] * imageShape[2];
         var result = new float[pixels.Length];
@@ -113,262 +173,5 @@ public static class OnnxQuantizer
         var existing = model.MetadataProps.FirstOrDefault(p => p.Key == key);
         if (existing is not null) existing.Value = value;
         else model.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = value });
-    }
-
-    /// <summary>Plans and performs the QDQ rewrite of one graph.</summary>
-    private sealed class QdqRewriter
-    {
-        private readonly ModelProto _model;
-        private readonly OnnxQuantizationOptions _options;
-        private readonly Dictionary<string, TensorProto> _initializers;
-        private readonly Dictionary<string, NodeProto> _producers = new();
-        private readonly Dictionary<string, List<NodeProto>> _consumers = new();
-        private readonly HashSet<string> _graphOutputs;
-
-        // Relu nodes folded away: Relu output -> the Conv/Gemm output that now carries the quantization.
-        private readonly Dictionary<string, string> _foldedRelu = new();
-        private readonly HashSet<NodeProto> _removedNodes = [];
-        // Activation tensors that get a Q/DQ pair, and where each one's range comes from.
-        private readonly List<string> _quantized = [];
-        private readonly Dictionary<string, string> _rangeSource = new();
-
-        public QdqRewriter(ModelProto model, OnnxQuantizationOptions options)
-        {
-            _model = model;
-            _options = options;
-            var graph = model.Graph;
-            _initializers = graph.Initializer.ToDictionary(t => t.Name);
-            _graphOutputs = graph.Output.Select(o => o.Name).ToHashSet();
-            foreach (var node in graph.Node)
-            {
-                foreach (var output in node.Output) _producers[output] = node;
-                foreach (var input in node.Input.Where(i => i.Length > 0))
-                {
-                    if (!_consumers.TryGetValue(input, out var list)) _consumers[input] = list = [];
-                    list.Add(node);
-                }
-            }
-            Plan();
-        }
-
-        public IReadOnlyList<string> CalibratedTensors => _rangeSource.Values.Distinct().ToArray();
-
-        public int QuantizedWeights { get; private set; }
-
-        public int QuantizedActivations => _quantized.Count;
-
-        private void Plan()
-        {
-            var graph = _model.Graph;
-            foreach (var node in graph.Node.Where(n => n.OpType == "Relu"))
-            {
-                var input = node.Input[0];
-                if (_producers.TryGetValue(input, out var producer) && producer.OpType is "Conv" or "Gemm" or "Add" &&
-                    _consumers[input].Count == 1 && !_graphOutputs.Contains(input) && !_graphOutputs.Contains(node.Output[0]))
-                {
-                    _foldedRelu[node.Output[0]] = input;
-                    _removedNodes.Add(node);
-                }
-            }
-
-            var activations = new List<string> { graph.Input[0].Name };
-            activations.AddRange(graph.Node.Where(n => !_removedNodes.Contains(n)).SelectMany(n => n.Output));
-            activations.AddRange(_foldedRelu.Keys);
-            foreach (var tensor in activations.Distinct())
-            {
-                if (_graphOutputs.Contains(tensor) || _initializers.ContainsKey(tensor))
-                    continue;
-                var consumers = _consumers.GetValueOrDefault(tensor) ?? [];
-                if (!_foldedRelu.ContainsKey(tensor) && !consumers.Any(c => QuantizedConsumers.Contains(c.OpType)))
-                    continue;
-                _quantized.Add(tensor);
-            }
-
-            // Range sources: a value-preserving op's output takes its (quantized) input's range.
-            foreach (var tensor in _quantized)
-                _rangeSource[tensor] = RangeSource(tensor);
-        }
-
-        private string RangeSource(string tensor)
-        {
-            var current = tensor;
-            while (_producers.TryGetValue(current, out var producer) && RangePreservingOps.Contains(producer.OpType)
-                   && _quantized.Contains(producer.Input[0]))
-                current = producer.Input[0];
-            return current;
-        }
-
-        public ModelProto Rewrite(Dictionary<string, (float Min, float Max)> ranges)
-        {
-            var graph = _model.Graph.Clone();
-            var nodes = graph.Node.ToList();
-            graph.Node.Clear();
-            var result = _model.Clone();
-            result.Graph = graph;
-
-            var activationParams = new Dictionary<string, (float Scale, string ScaleName, string ZeroPointName)>();
-            foreach (var tensor in _quantized)
-            {
-                var (min, max) = ranges[_rangeSource[tensor]];
-                var (scale, zeroPoint) = ActivationParameters(min, max);
-                var scaleName = tensor + "_scale";
-                var zeroPointName = tensor + "_zp";
-                graph.Initializer.Add(Scalar(scaleName, scale));
-                graph.Initializer.Add(ZeroPoint(zeroPointName, zeroPoint));
-                activationParams[tensor] = (scale, scaleName, zeroPointName);
-            }
-
-            // Activation pairs get short names and no node names: there is one pair per activation and the file stays small.
-            string Dequantized(string tensor) => activationParams.ContainsKey(tensor) ? tensor + "_dq" : tensor;
-
-            void EmitQdq(string tensor)
-            {
-                var (_, scaleName, zeroPointName) = activationParams[tensor];
-                var source = _foldedRelu.GetValueOrDefault(tensor, tensor);
-                graph.Node.Add(Node("QuantizeLinear", null, [source, scaleName, zeroPointName], tensor + "_q"));
-                graph.Node.Add(Node("DequantizeLinear", null, [tensor + "_q", scaleName, zeroPointName], tensor + "_dq"));
-            }
-
-            var inputName = graph.Input[0].Name;
-            if (activationParams.ContainsKey(inputName))
-                EmitQdq(inputName);
-
-            var replacedWeights = new HashSet<string>();
-            foreach (var original in nodes)
-            {
-                if (_removedNodes.Any(r => r.Name == original.Name && r.Output[0] == original.Output[0]))
-                {
-                    // The folded Relu's quantization is emitted after the Conv/Gemm that feeds it.
-                    continue;
-                }
-                var node = original.Clone();
-                for (var i = 0; i < node.Input.Count; i++)
-                    node.Input[i] = Dequantized(node.Input[i]);
-
-                if (node.OpType is "Conv" or "Gemm" && node.Input.Count >= 2 && _initializers.ContainsKey(original.Input[1]))
-                    QuantizeWeights(graph, node, original, activationParams, replacedWeights);
-
-                graph.Node.Add(node);
-                foreach (var output in original.Output)
-                {
-                    if (activationParams.ContainsKey(output))
-                        EmitQdq(output);
-                    var folded = _foldedRelu.FirstOrDefault(p => p.Value == output).Key;
-                    if (folded is not null && activationParams.ContainsKey(folded))
-                        EmitQdq(folded);
-                }
-            }
-
-            // Float initializers that were replaced by int8 ones are dropped.
-            var unused = graph.Initializer.Where(t => replacedWeights.Contains(t.Name) &&
-                                                      !graph.Node.Any(n => n.Input.Contains(t.Name))).ToList();
-            foreach (var t in unused) graph.Initializer.Remove(t);
-            return result;
-        }
-
-        private void QuantizeWeights(GraphProto graph, NodeProto node, NodeProto original,
-            Dictionary<string, (float Scale, string ScaleName, string ZeroPointName)> activationParams, HashSet<string> replacedWeights)
-        {
-            var weight = _initializers[original.Input[1]];
-            if (weight.DataType != (int)DataType.Float)
-                return;
-            var values = FloatValues(weight);
-            var dims = weight.Dims.ToArray();
-            // Per output channel: Conv weights are [out, in/groups, kh, kw]; Gemm with transB = 1 stores [out, in], else [in, out].
-            var transB = node.OpType == "Gemm" && node.Attribute.Any(a => a.Name == "transB" && a.I == 1);
-            var axis = node.OpType == "Gemm" && !transB ? 1 : 0;
-            var channels = (int)dims[axis];
-            var scales = new float[channels];
-            var quantized = new sbyte[values.Length];
-            var inner = axis == 0 ? values.Length / channels : 1;
-            var outer = axis == 0 ? 1 : (int)dims[0];
-            for (var c = 0; c < channels; c++)
-            {
-                var maxAbs = 0f;
-                foreach (var index in ChannelIndices(c, axis, channels, inner, outer)) maxAbs = Math.Max(maxAbs, Math.Abs(values[index]));
-                var scale = maxAbs > 0 ? maxAbs / 127f : 1f;
-                scales[c] = scale;
-                foreach (var index in ChannelIndices(c, axis, channels, inner, outer))
-                    quantized[index] = (sbyte)Math.Clamp(MathF.Round(values[index] / scale), -127, 127);
-            }
-
-            var name = original.Input[1];
-            graph.Initializer.Add(Raw(name + "_quantized", DataType.Int8, dims, MemoryMarshal.AsBytes(quantized.AsSpan())));
-            graph.Initializer.Add(Raw(name + "_scale", DataType.Float, [channels], MemoryMarshal.AsBytes(scales.AsSpan())));
-            graph.Initializer.Add(Raw(name + "_zero_point", DataType.Int8, [channels], new byte[channels]));
-            graph.Node.Add(Node("DequantizeLinear", name + "_DequantizeLinear", [name + "_quantized", name + "_scale", name + "_zero_point"],
-                name + "_dequantized", OnnxAttribute.Int("axis", axis).Proto));
-            node.Input[1] = name + "_dequantized";
-            replacedWeights.Add(name);
-            QuantizedWeights++;
-
-            // The bias becomes int32 at scale input_scale × weight_scale, so the integer kernel can add it directly.
-            var inputTensor = original.Input[0];
-            if (node.Input.Count < 3 || !_initializers.TryGetValue(original.Input[2], out var bias) || bias.DataType != (int)DataType.Float ||
-                !activationParams.TryGetValue(inputTensor, out var inputParams) || bias.Dims.Count != 1 || bias.Dims[0] != channels)
-                return;
-            var biasValues = FloatValues(bias);
-            var biasScales = scales.Select(s => s * inputParams.Scale).ToArray();
-            var biasQuantized = biasValues.Select((b, c) => (int)Math.Clamp(Math.Round(b / (double)biasScales[c]), int.MinValue, int.MaxValue)).ToArray();
-            var biasName = original.Input[2];
-            graph.Initializer.Add(Raw(biasName + "_quantized", DataType.Int32, [channels], MemoryMarshal.AsBytes(biasQuantized.AsSpan())));
-            graph.Initializer.Add(Raw(biasName + "_scale", DataType.Float, [channels], MemoryMarshal.AsBytes(biasScales.AsSpan())));
-            // No zero point: DequantizeLinear then takes 0 of the input's type (int32).
-            graph.Node.Add(Node("DequantizeLinear", biasName + "_DequantizeLinear", [biasName + "_quantized", biasName + "_scale"],
-                biasName + "_dequantized", OnnxAttribute.Int("axis", 0).Proto));
-            node.Input[2] = biasName + "_dequantized";
-            replacedWeights.Add(biasName);
-        }
-
-        private static IEnumerable<int> ChannelIndices(int channel, int axis, int channels, int inner, int outer)
-        {
-            if (axis == 0)
-            {
-                for (var i = 0; i < inner; i++) yield return channel * inner + i;
-            }
-            else
-            {
-                for (var row = 0; row < outer; row++) yield return row * channels + channel;
-            }
-        }
-
-        private (float Scale, int ZeroPoint) ActivationParameters(float min, float max)
-        {
-            var (qmin, qmax) = _options.ActivationType == ActivationQuantizationType.UInt8 ? (0, 255) : (-128, 127);
-            var scale = (max - min) / (qmax - qmin);
-            if (!(scale > 0)) return (1f, _options.ActivationType == ActivationQuantizationType.UInt8 ? 0 : 0);
-            var zeroPoint = (int)Math.Clamp(Math.Round(qmin - min / scale), qmin, qmax);
-            return (scale, zeroPoint);
-        }
-
-        private TensorProto ZeroPoint(string name, int value) => _options.ActivationType == ActivationQuantizationType.UInt8
-            ? Raw(name, DataType.Uint8, [], [(byte)value])
-            : Raw(name, DataType.Int8, [], [unchecked((byte)(sbyte)value)]);
-    }
-
-    private static float[] FloatValues(TensorProto tensor)
-    {
-        if (tensor.RawData is { Length: > 0 } raw)
-            return MemoryMarshal.Cast<byte, float>(raw.Span).ToArray();
-        return tensor.FloatData.ToArray();
-    }
-
-    private static TensorProto Scalar(string name, float value) => Raw(name, DataType.Float, [], BitConverter.GetBytes(value));
-
-    private static TensorProto Raw(string name, DataType type, long[] dims, ReadOnlySpan<byte> data)
-    {
-        var tensor = new TensorProto { Name = name, DataType = (int)type, RawData = ByteString.CopyFrom(data) };
-        tensor.Dims.AddRange(dims);
-        return tensor;
-    }
-
-    private static NodeProto Node(string opType, string? name, string[] inputs, string output, params AttributeProto[] attributes)
-    {
-        var node = new NodeProto { OpType = opType };
-        if (name is not null) node.Name = name;
-        node.Input.AddRange(inputs);
-        node.Output.Add(output);
-        node.Attribute.AddRange(attributes);
-        return node;
     }
 }

@@ -132,25 +132,7 @@ public static class IdxReader
 
     private static Stream Open(string path, out bool gzip, out long length)
     {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        FileStream file;
-        try
-        {
-            file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16);
-        }
-        catch (FileNotFoundException e)
-        {
-            throw new DatasetFormatException(path, "file not found", e);
-        }
-        catch (DirectoryNotFoundException e)
-        {
-            throw new DatasetFormatException(path, "file not found (its folder does not exist)", e);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new DatasetFormatException(path, $"cannot be read: {e.Message}", e);
-        }
-
+        var file = DatasetFileStream.OpenRead(path);
         length = file.Length;
         if (length == 0)
         {

@@ -45,35 +45,71 @@ public static class Evaluator
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(dataset);
         options ??= new EvaluatorOptions();
-        if (options.BatchSize <= 0)
-            throw new ArgumentOutOfRangeException(nameof(options), options.BatchSize, "EvaluatorOptions.BatchSize must be positive.");
         if (options.MistakeCount < 0)
             throw new ArgumentOutOfRangeException(nameof(options), options.MistakeCount, "EvaluatorOptions.MistakeCount cannot be negative.");
         if (options.TopK.Any(k => k < 1))
             throw new ArgumentOutOfRangeException(nameof(options), "EvaluatorOptions.TopK values must be at least 1.");
+        using var probabilities = PredictProbabilities(model, dataset, options);
+        return Summarize(probabilities, dataset.Labels.cpu(), dataset.ClassNames, options.TopK, options.MistakeCount);
+    }
+
+    /// <summary>
+    /// The softmax probabilities of every image of <paramref name="dataset"/> (N×K float32 on the CPU, in dataset order),
+    /// in eval mode and without gradients, averaged over the views of <see cref="EvaluatorOptions.Tta"/> when set.
+    /// The model is left in eval mode. <see cref="Evaluate"/> and the label-noise finder predict through here.
+    /// </summary>
+    /// <exception cref="ArgumentException">The dataset is empty, or the model's outputs do not match its class count.</exception>
+    public static Tensor PredictProbabilities(nn.Module<Tensor, Tensor> model, InMemoryDataset dataset, EvaluatorOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        options ??= new EvaluatorOptions();
+        int k = dataset.NumClasses;
+        var probabilities = empty(new long[] { dataset.Count, k }, ScalarType.Float32);
+        var tta = options.Tta is { IsIdentity: false } policy ? policy : null;
+        var fill = TestTimeAugmentation.BlackLevel(options.Normalization);
+        try
+        {
+            ForEachBatch(model, dataset, options, (batch, offset) =>
+            {
+                var p = (tta is null ? model.call(batch.Images) : tta.Forward(model, batch.Images, fill)).softmax(1);
+                if (p.dim() != 2 || p.shape[1] != k)
+                    throw new ArgumentException($"The model outputs [{string.Join(", ", p.shape)}] but the dataset '{dataset.Name}' has {k} classes.", nameof(model));
+                probabilities.narrow(0, offset, batch.Size).copy_(p.cpu());
+            });
+            return probabilities;
+        }
+        catch
+        {
+            probabilities.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="step"/> on every batch of <paramref name="dataset"/> in order (with the batch and its first row's
+    /// position), the model moved to the device and in eval mode, without gradients, each step inside its own DisposeScope.
+    /// </summary>
+    /// <exception cref="ArgumentException">The dataset is empty, or the batch size is not positive.</exception>
+    internal static void ForEachBatch(nn.Module<Tensor, Tensor> model, InMemoryDataset dataset, EvaluatorOptions options, Action<Batch, long> step)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(dataset);
+        if (options.BatchSize <= 0)
+            throw new ArgumentOutOfRangeException(nameof(options), options.BatchSize, "EvaluatorOptions.BatchSize must be positive.");
         if (dataset.Count == 0)
             throw new ArgumentException($"The dataset '{dataset.Name}' is empty.", nameof(dataset));
-
         var device = options.Device ?? CPU;
         model.to(device);
         model.eval();
-        int k = dataset.NumClasses;
         using var loader = new DataLoader(dataset, new DataLoaderOptions { BatchSize = options.BatchSize, Shuffle = false, Device = device, Normalization = options.Normalization });
         using var noGrad = no_grad();
-        using var probabilities = empty(new long[] { dataset.Count, k }, ScalarType.Float32);
-        var tta = options.Tta is { IsIdentity: false } policy ? policy : null;
-        var fill = TestTimeAugmentation.BlackLevel(options.Normalization);
         long offset = 0;
         foreach (var batch in loader.GetBatches(0))
         {
             using var scope = NewDisposeScope();
-            var p = (tta is null ? model.call(batch.Images) : tta.Forward(model, batch.Images, fill)).softmax(1);
-            if (p.dim() != 2 || p.shape[1] != k)
-                throw new ArgumentException($"The model outputs [{string.Join(", ", p.shape)}] but the dataset '{dataset.Name}' has {k} classes.", nameof(model));
-            probabilities.narrow(0, offset, batch.Size).copy_(p.cpu());
+            step(batch, offset);
             offset += batch.Size;
         }
-        return Summarize(probabilities, dataset.Labels.cpu(), dataset.ClassNames, options.TopK, options.MistakeCount);
     }
 
     /// <summary>Builds the result from probabilities N×K and true labels N (both on the CPU).</summary>

@@ -9,10 +9,10 @@ namespace FashionVision.Models;
 /// and an optional attention module on the residual branch (SE-ResNet, CBAM-ResNet).
 /// </summary>
 /// <remarks>
-/// Structure (input N×in×H×W, output N×planes×H/stride×W/stride):
+/// Structure (input N×in×H×W, output N×planes×H/stride×W/stride; the inner width is planes unless given, e.g. after pruning):
 /// <code>
-/// out = Relu(Bn1(Conv1(x)))          Conv2d(in, planes, 3, stride, padding 1, no bias), BatchNorm2d, ReLU
-/// out = Bn2(Conv2(out))              Conv2d(planes, planes, 3, padding 1, no bias), BatchNorm2d
+/// out = Relu(Bn1(Conv1(x)))          Conv2d(in, inner, 3, stride, padding 1, no bias), BatchNorm2d, ReLU
+/// out = Bn2(Conv2(out))              Conv2d(inner, planes, 3, padding 1, no bias), BatchNorm2d
 /// out = Attention(out)               optional: SqueezeExcitation or Cbam (absent from the state dict when null)
 /// identity = Downsample(x) or x      Sequential(Conv2d(in, planes, 1, stride, no bias), BatchNorm2d) when the shape changes
 /// y = Relu(out + identity)           add, ReLU (the same ReLU module as above)
@@ -34,17 +34,21 @@ public sealed class BasicBlock : nn.Module<Tensor, Tensor>
     /// <param name="planes">Channels of the output.</param>
     /// <param name="stride">Stride of the first convolution (2 halves the resolution).</param>
     /// <param name="attention">Attention applied to the residual branch before the addition.</param>
-    public BasicBlock(long inChannels, long planes, long stride = 1, AttentionKind attention = AttentionKind.None)
+    /// <param name="innerChannels">Channels between the two convolutions (null: <paramref name="planes"/>).</param>
+    public BasicBlock(long inChannels, long planes, long stride = 1, AttentionKind attention = AttentionKind.None, long? innerChannels = null)
         : base(nameof(BasicBlock))
     {
         Initialization.CheckBlock(inChannels, planes, stride, nameof(planes));
+        if (innerChannels is <= 0)
+            throw new ArgumentOutOfRangeException(nameof(innerChannels), innerChannels, "Channels must be positive.");
         InChannels = inChannels;
         Planes = planes;
+        InnerChannels = innerChannels ?? planes;
         Stride = stride;
-        conv1 = nn.Conv2d(inChannels, planes, 3, stride: stride, padding: 1, bias: false);
-        bn1 = nn.BatchNorm2d(planes);
+        conv1 = nn.Conv2d(inChannels, InnerChannels, 3, stride: stride, padding: 1, bias: false);
+        bn1 = nn.BatchNorm2d(InnerChannels);
         relu = nn.ReLU();
-        conv2 = nn.Conv2d(planes, planes, 3, padding: 1, bias: false);
+        conv2 = nn.Conv2d(InnerChannels, planes, 3, padding: 1, bias: false);
         bn2 = nn.BatchNorm2d(planes);
         this.attention = AttentionFactory.Create(attention, planes);
         if (stride != 1 || inChannels != planes)
@@ -57,6 +61,9 @@ public sealed class BasicBlock : nn.Module<Tensor, Tensor>
 
     /// <summary>Channels of the output.</summary>
     public long Planes { get; }
+
+    /// <summary>Channels between the two convolutions (<see cref="Planes"/> unless pruned).</summary>
+    public long InnerChannels { get; }
 
     /// <summary>Stride of the first convolution and of the downsample path.</summary>
     public long Stride { get; }

@@ -57,6 +57,15 @@ public sealed record ModelOptions
     public double? BatchNormEpsilon { get; init; }
 
     /// <summary>
+    /// Explicit channel widths, one per channel group, as <see cref="Pruning.ChannelPruner"/> writes them (null: the
+    /// architecture's own widths, scaled by <see cref="Width"/>). Only prunable models take it (<c>fast-cnn</c>: stem, stage 1,
+    /// stage 2; the ResNets: four stage widths, then one inner width per block; see <see cref="Pruning.IChannelPrunable"/>),
+    /// and it excludes <see cref="Width"/>. A checkpoint's manifest stores it with the other options, so a pruned model is
+    /// rebuilt from the checkpoint alone.
+    /// </summary>
+    public IReadOnlyList<int>? ChannelWidths { get; init; }
+
+    /// <summary>
     /// Seed for the initial weights: when set, <see cref="ModelZoo.Create"/> seeds torch's global generator
     /// (<c>torch.manual_seed</c>) before building, so the same seed gives the same weights on CPU.
     /// </summary>
@@ -69,6 +78,34 @@ public sealed record ModelOptions
     /// 1×28×28 images). Stored in checkpoints with the other options, so every model rebuilt from one preprocesses alike.
     /// </summary>
     public InputPreprocessing? Preprocessing { get; init; }
+
+    /// <summary>Value equality over every option, with <see cref="ChannelWidths"/> compared element by element.</summary>
+    /// <param name="other">The options to compare with.</param>
+    public bool Equals(ModelOptions? other) =>
+        other is not null && InputChannels == other.InputChannels && NumClasses == other.NumClasses && DropRate == other.DropRate &&
+        Attention == other.Attention && Width == other.Width && Head == other.Head && CosineScale == other.CosineScale &&
+        BatchNormMomentum == other.BatchNormMomentum && BatchNormEpsilon == other.BatchNormEpsilon && Seed == other.Seed && Equals(Preprocessing, other.Preprocessing) &&
+        (ChannelWidths is null ? other.ChannelWidths is null : other.ChannelWidths is not null && ChannelWidths.SequenceEqual(other.ChannelWidths));
+
+    /// <inheritdoc />
+    public override int GetHashCode()
+    {
+        var hash = new HashCode();
+        hash.Add(InputChannels);
+        hash.Add(NumClasses);
+        hash.Add(DropRate);
+        hash.Add(Attention);
+        hash.Add(Width);
+        hash.Add(Head);
+        hash.Add(CosineScale);
+        hash.Add(BatchNormMomentum);
+        hash.Add(BatchNormEpsilon);
+        hash.Add(Seed);
+        hash.Add(Preprocessing);
+        foreach (int width in ChannelWidths ?? [])
+            hash.Add(width);
+        return hash.ToHashCode();
+    }
 
     private static readonly System.Text.Json.JsonSerializerOptions Reader = new()
     {

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.RegularExpressions;
+using FashionVision.Models.Pruning;
 using static TorchSharp.torch;
 
 namespace FashionVision.Models;
@@ -47,19 +48,19 @@ public static partial class ModelZoo
         Add("vgg-cnn", o => new VggCnn(o.InputChannels, o.NumClasses, o.DropRate ?? 0.5, o.Width ?? 1.0, o.Attention),
             "VGG-style CNN: three blocks of two 3×3 conv-BN-ReLU (64, 128, 256) with max-pooling, global average pool, dropout",
             $"93.5% Fashion-MNIST test for a VGG16 (26M parameters, no augmentation) ({fashionMnistTable})");
-        Add("resnet18", o => new ResNet(new[] { 2, 2, 2, 2 }, ResNetStem.Native, o.InputChannels, o.NumClasses, o.Width ?? 1.0, o.Attention, o.DropRate ?? 0.0),
+        Add("resnet18", o => new ResNet(new[] { 2, 2, 2, 2 }, ResNetStem.Native, o.InputChannels, o.NumClasses, o.Width ?? 1.0, o.Attention, o.DropRate ?? 0.0, o.ChannelWidths),
             "ResNet-18 for 28×28: 3×3 stem, no max-pool, four stages of two BasicBlocks (64-128-256-512)",
             $"94.9% Fashion-MNIST test for ResNet18 with flips, translation and rotation ({fashionMnistTable})");
-        Add("resnet18-imagenet", o => new ResNet(new[] { 2, 2, 2, 2 }, ResNetStem.ImageNet, o.InputChannels, o.NumClasses, o.Width ?? 1.0, o.Attention, o.DropRate ?? 0.0),
+        Add("resnet18-imagenet", o => new ResNet(new[] { 2, 2, 2, 2 }, ResNetStem.ImageNet, o.InputChannels, o.NumClasses, o.Width ?? 1.0, o.Attention, o.DropRate ?? 0.0, o.ChannelWidths),
             "ResNet-18 exactly as torchvision's resnet18: 7×7/2 stem + max-pool, 224×224 RGB; loads torchvision weights",
             "69.758% ImageNet top-1 (torchvision model documentation, ResNet18_Weights.IMAGENET1K_V1)",
             new ModelOptions { InputChannels = 3, NumClasses = 1000 }, 224, 224, InputPreprocessing.ImageNet(224));
         Add("se-resnet18", o => new ResNet(new[] { 2, 2, 2, 2 }, ResNetStem.Native, o.InputChannels, o.NumClasses, o.Width ?? 1.0,
-                FixedAttention(o, AttentionKind.SqueezeExcitation, "se-resnet18"), o.DropRate ?? 0.0),
+                FixedAttention(o, AttentionKind.SqueezeExcitation, "se-resnet18"), o.DropRate ?? 0.0, o.ChannelWidths),
             "ResNet-18 for 28×28 with Squeeze-and-Excitation (r = 16) on every block's residual branch",
             "70.59% ImageNet top-1 for SE-ResNet-18 vs 70.40% for plain ResNet-18 (Woo et al. 2018, CBAM, ECCV, Table 4)");
         Add("cbam-resnet18", o => new ResNet(new[] { 2, 2, 2, 2 }, ResNetStem.Native, o.InputChannels, o.NumClasses, o.Width ?? 1.0,
-                FixedAttention(o, AttentionKind.Cbam, "cbam-resnet18"), o.DropRate ?? 0.0),
+                FixedAttention(o, AttentionKind.Cbam, "cbam-resnet18"), o.DropRate ?? 0.0, o.ChannelWidths),
             "ResNet-18 for 28×28 with CBAM (channel + spatial attention) on every block's residual branch",
             "70.73% ImageNet top-1 for CBAM-ResNet-18 vs 70.40% for plain ResNet-18 (Woo et al. 2018, CBAM, ECCV, Table 4)");
         Add("wrn-16-4", o => new WideResNet(16, o.Width ?? 4.0, o.InputChannels, o.NumClasses, o.DropRate ?? 0.0, o.Attention),
@@ -72,7 +73,7 @@ public static partial class ModelZoo
         Add(FastCnnName, o =>
             {
                 RequireNoAttention(o, FastCnnName);
-                return new FastCnn(o.InputChannels, o.NumClasses, width: FastCnnWidth(o), dropRate: o.DropRate ?? 0.1);
+                return new FastCnn(o.InputChannels, o.NumClasses, width: FastCnnWidth(o), dropRate: o.DropRate ?? 0.1, channelWidths: o.ChannelWidths);
             },
             "compute-efficient residual CNN of the fast recipes: conv w @28 pooled to 14, conv 2w + residual 2w @14, pool, conv 4w + residual 4w @7, avg+max pooling, linear (w = 24·Width)",
             "93.27% Fashion-MNIST test with the fashion-mnist-fast recipe, seed 0 (measured here 2026-11-23: dotnet run -c Release --project samples/08-Mnist -- fashion-fast; the same recipe as fashionvision train --recipe fashion-mnist-fast; docs/recipes.md)");
@@ -167,6 +168,12 @@ public static partial class ModelZoo
             model.Dispose();
             throw new InvalidOperationException(
                 $"The factory of model '{registration.Name}' ignored the options: asked for {networkOptions.InputChannels} input channels and {networkOptions.NumClasses} classes.");
+        }
+        if (options.ChannelWidths is { } widths && !(model is IChannelPrunable prunable && prunable.ChannelWidths.SequenceEqual(widths)))
+        {
+            model.Dispose();
+            throw new ArgumentException(
+                $"Model '{registration.Name}' does not take ModelOptions.ChannelWidths [{string.Join(", ", widths)}]; fast-cnn and the ResNets do (see IChannelPrunable).", nameof(options));
         }
         try
         {
@@ -279,6 +286,13 @@ public static partial class ModelZoo
         if (options.BatchNormEpsilon is double eps && !(eps > 0 && double.IsFinite(eps)))
             throw new ArgumentOutOfRangeException(nameof(options), eps, "ModelOptions.BatchNormEpsilon must be finite and positive.");
         options.Preprocessing?.Validate(options.InputChannels);
+        if (options.ChannelWidths is { } widths)
+        {
+            if (widths.Count == 0 || widths.Any(c => c < 1))
+                throw new ArgumentOutOfRangeException(nameof(options), string.Join(", ", widths), "ModelOptions.ChannelWidths must be positive.");
+            if (options.Width is not null)
+                throw new ArgumentException("ModelOptions.Width and ChannelWidths exclude each other: give the widths one way.", nameof(options));
+        }
         return options;
     }
 

@@ -106,6 +106,39 @@ public class LossTests
     }
 
     [Test]
+    public void DistillationGradientMatchesHandComputation()
+    {
+        // ∂L/∂z_ij = (1/N)·[α·T·(softmax(z_i/T)_j − softmax(t_i/T)_j) + (1 − α)·(softmax(z_i)_j − [j = y_i])]: the T² factor
+        // cancels one 1/T of the softened softmax, which is why Hinton et al. scale the soft term by T².
+        const double T = 3, alpha = 0.6;
+        float[] teacherValues = { 0.5f, 2, -1, 1, 1, 0 };
+        long[] labels = { 0, 2 };
+        using var logits = LogitsTensor().requires_grad_(true);
+        using var teacher = tensor(teacherValues, new long[] { 2, 3 }).requires_grad_(true);
+        using var targets = tensor(labels);
+        using (var loss = new DistillationLoss(new CrossEntropyLoss(), T, alpha).Forward(logits, targets, teacher))
+            loss.backward();
+
+        double[] SoftmaxOf(Func<int, double> value, double temperature)
+        {
+            var e = Enumerable.Range(0, 3).Select(j => Math.Exp(value(j) / temperature)).ToArray();
+            return e.Select(x => x / e.Sum()).ToArray();
+        }
+        var expected = new double[6];
+        for (int i = 0; i < 2; i++)
+        {
+            var student = SoftmaxOf(j => Logits[i, j], T);
+            var soft = SoftmaxOf(j => teacherValues[i * 3 + j], T);
+            var hard = SoftmaxOf(j => Logits[i, j], 1);
+            for (int j = 0; j < 3; j++)
+                expected[i * 3 + j] = (alpha * T * (student[j] - soft[j]) + (1 - alpha) * (hard[j] - (j == labels[i] ? 1 : 0))) / 2;
+        }
+        using var gradient = logits.grad!;
+        Assert.That(gradient.data<float>().ToArray().Select(g => (double)g), Is.EqualTo(expected).Within(1e-6));
+        Assert.That(teacher.grad, Is.Null, "no gradient flows into the teacher");
+    }
+
+    [Test]
     public void LossesProduceGradients()
     {
         using var logits = LogitsTensor().requires_grad_(true);

@@ -74,6 +74,27 @@ public sealed record CheckpointManifest
 
     /// <summary>Callback states by callback key: numbers and strings (tensor sets are separate entries).</summary>
     public Dictionary<string, CallbackStateManifest> Callbacks { get; init; } = new();
+
+    /// <summary>
+    /// The options of the zoo model the manifest names: <see cref="ModelOptionsJson"/> as the Trainer or the CLI wrote it
+    /// (width, attention, head, BatchNorm settings, the pruned <see cref="Models.ModelOptions.ChannelWidths"/>; read by
+    /// <see cref="Models.ModelOptions.FromJson"/>, whichever spelling wrote them), with the manifest's class count and
+    /// input channels; null when it names no model of the zoo.
+    /// </summary>
+    public Models.ModelOptions? ZooModelOptions()
+    {
+        if (string.IsNullOrEmpty(ModelName) || !Models.ModelZoo.Contains(ModelName))
+            return null;
+        var options = ModelOptionsJson is { Length: > 0 } json
+            ? Models.ModelOptions.FromJson(json)
+            : Models.ModelZoo.DefaultOptions(ModelName);
+        return options with
+        {
+            InputChannels = InputShape.Length == 3 ? InputShape[0] : options.InputChannels,
+            NumClasses = ClassNames.Count > 0 ? ClassNames.Count : options.NumClasses,
+            Seed = null,
+        };
+    }
 }
 
 /// <summary>The JSON part of one callback's state.</summary>
@@ -236,25 +257,14 @@ public sealed class Checkpoint
             throw new CheckpointFormatException(where, Manifest.ModelName is null
                 ? "it does not name a zoo model (TrainerOptions.ModelName); build the model yourself and call LoadWeightsInto."
                 : $"it names the model '{Manifest.ModelName}', which the zoo does not know (known: {string.Join(", ", ModelZoo.Names)}).");
-        ModelOptions? options;
         try
         {
-            // ModelOptions.FromJson reads this library's spelling and older command-line runs' (camelCase, kebab-case values).
-            options = Manifest.ModelOptionsJson is { Length: > 0 } json
-                ? ModelOptions.FromJson(json)
-                : ModelZoo.DefaultOptions(Manifest.ModelName);
+            return Manifest.ZooModelOptions()!;
         }
         catch (JsonException e)
         {
             throw new CheckpointFormatException(where, $"its model options are not valid JSON: {e.Message}", e);
         }
-        options ??= ModelZoo.DefaultOptions(Manifest.ModelName);
-        return options with
-        {
-            InputChannels = Manifest.InputShape.Length == 3 ? Manifest.InputShape[0] : options.InputChannels,
-            NumClasses = Manifest.ClassNames.Count > 0 ? Manifest.ClassNames.Count : options.NumClasses,
-            Seed = null,
-        };
     }
 
     /// <summary>
