@@ -50,7 +50,7 @@ public sealed class TrainOptionTests
 
     /// <summary>Runs for the workflow options, checked by their own tests below.</summary>
     public static readonly Run NoValidation = new("no-validation", "--epochs", "1", "--batch-size", "32", "--max-train-images", "96", "--max-test-images", "40",
-        "--model", "lenet5", "--validation-split", "0");
+        "--model", "lenet5", "--validation-split", "0", "--threads", "1");
 
     /// <summary>48 training images for 6 epochs at a high rate: the model memorises them and the validation loss pulls away.</summary>
     public static readonly Run Overfit = new("overfit", "--epochs", "6", "--batch-size", "16", "--max-train-images", "96", "--max-test-images", "40",
@@ -129,11 +129,11 @@ public sealed class TrainOptionTests
     {
         var train = TrainCommand.Create(new CliContext(TextWriter.Null, TextWriter.Null, CancellationToken.None));
         var used = AllRuns.SelectMany(r => r.Arguments).Where(a => a.StartsWith("--", StringComparison.Ordinal)).ToHashSet();
-        used.Add("--output");     // every run
-        used.Add("--resume");     // ResumeContinuesWithTheStepHistory
-        used.Add("--recipe");     // RecipeTrainCommandTests
+        // Options whose own features have their own test classes (transfer, compression, your own data, resume checks,
+        // recipes): every option must at least be passed to `train` by some test of this project.
+        used.UnionWith(OptionsPassedToTrainInThisProject());
         var untested = train.Options.Select(o => o.Name).Where(name => !used.Contains(name)).ToList();
-        Assert.That(untested, Is.Empty, "train options no test here runs");
+        Assert.That(untested, Is.Empty, "train options no test of the CLI passes to train");
 
         string[] enumerated = ["--scheduler", "--optimizer", "--loss", "--augmentation", "--dataset"];
         foreach (var option in train.Options.Where(o => enumerated.Contains(o.Name)))
@@ -142,6 +142,21 @@ public sealed class TrainOptionTests
             var tried = ChoiceRuns.SelectMany(r => r.Arguments.SkipWhile(a => a != option.Name).Skip(1).Take(1)).ToHashSet();
             Assert.That(choices, Is.SubsetOf(tried), $"every {option.Name} choice trains in one of the runs");
         }
+    }
+
+    // The "--name" literals of every test source file in this project that runs `train`.
+    private static HashSet<string> OptionsPassedToTrainInThisProject([System.Runtime.CompilerServices.CallerFilePath] string thisFile = "")
+    {
+        var options = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var file in Directory.EnumerateFiles(Path.GetDirectoryName(thisFile)!, "*.cs", SearchOption.AllDirectories))
+        {
+            string text = File.ReadAllText(file);
+            if (!text.Contains("\"train\"", StringComparison.Ordinal))
+                continue;
+            foreach (System.Text.RegularExpressions.Match m in System.Text.RegularExpressions.Regex.Matches(text, "\"(--[a-z][a-z0-9-]*)\""))
+                options.Add(m.Groups[1].Value);
+        }
+        return options;
     }
 
     [Test]
@@ -181,6 +196,7 @@ public sealed class TrainOptionTests
             Assert.That(result.Output, Does.Not.Contain("validation loss"));
             Assert.That(File.Exists(Path.Combine(Folder(NoValidation), "best.ckpt")), Is.False);
             Assert.That(metrics.GetProperty("checkpoint").GetString(), Is.EqualTo("last.ckpt"));
+            Assert.That(metrics.GetProperty("options").GetProperty("threads").GetInt32(), Is.EqualTo(1), "--threads 1 is recorded");
         });
     }
 

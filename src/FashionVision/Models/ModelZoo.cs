@@ -86,7 +86,7 @@ public static partial class ModelZoo
                 return new FastResNet(o.InputChannels, o.NumClasses, width: Math.Max(1, (int)Math.Round(32 * (o.Width ?? 1.0))), blocks: 2, dropRate: o.DropRate ?? 0.1);
             },
             "FastCnn's layout made deeper for the accuracy recipes: conv w @28 pooled to 14, conv 2w + two residual blocks @14, pool, conv 4w + two residual blocks @7, avg+max pooling, linear (w = 32·Width)",
-            "93.15% Fashion-MNIST test after 7 epochs with flips and crops, seed 0 (measured here 2026-11-30: scratch search, docs/recipes.md)");
+            "93.15% Fashion-MNIST test after 7 epochs with flips and crops, seed 0 (measured here 2026-11-30: dotnet run -c Release --project benchmarks/FashionVision.SpeedSearch -- model=fast-resnet bf16=1 whiten=2 epochs=100 vbudget=600 vrate=700 aug=flipcrop pad=2 pct=0.15 tta=flip)");
         Add("densenet-bc-100", o =>
             {
                 RequireNoAttention(o, "densenet-bc-100");
