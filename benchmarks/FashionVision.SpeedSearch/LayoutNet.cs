@@ -64,11 +64,11 @@ public sealed class LayoutNet : ImageClassifier
         return scope.MoveToOuter(x);
     }
 
-    public override Tensor ForwardHead(Tensor features)
+    public override Tensor ForwardEmbedding(Tensor features)
     {
         using var scope = NewDisposeScope();
         var pooled = MixedPrecision.ToFloat32(cat(new[] { features.mean(new long[] { 2, 3 }), features.amax(new long[] { 2, 3 }) }, 1));
-        return scope.MoveToOuter(head.call(dropout.call(pooled)));
+        return scope.MoveToOuter(dropout.call(pooled));
     }
 
     public override void ResetClassifier(int numClasses) => throw new NotSupportedException("The search networks keep their head.");
