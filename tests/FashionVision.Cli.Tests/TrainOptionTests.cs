@@ -39,7 +39,7 @@ public sealed class TrainOptionTests
         new("cosine", [.. Tiny, "--scheduler", "cosine", "--optimizer", "sgd", "--loss", "cross-entropy", "--augmentation", "standard", "--model", "fast-cnn",
             "--lr", "0.05", "--data-dir", "{fashion-mnist}"]),
         new("cosine-restarts", [.. Tiny, "--scheduler", "cosine-restarts", "--optimizer", "adamw", "--loss", "focal", "--augmentation", "strong", "--model", "mobilenet"]),
-        new("onecycle", [.. Tiny, "--scheduler", "onecycle", "--optimizer", "adam", "--loss", "center", "--augmentation", "trivial", "--model", "vgg-cnn",
+        new("onecycle", [.. Tiny, "--scheduler", "onecycle", "--optimizer", "adam", "--loss", "center", "--center-loss-weight", "0.005", "--augmentation", "trivial", "--model", "vgg-cnn",
             "--dataset", "mnist"]),
         new("plateau", [.. Tiny, "--scheduler", "plateau", "--optimizer", "sgd", "--loss", "focal", "--augmentation", "jitter", "--model", "resnet18",
             "--lr", "0.05", "--early-stopping", "1", "--dataset", "fashion-mnist"]),

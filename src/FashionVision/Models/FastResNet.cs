@@ -102,7 +102,7 @@ public sealed class FastResNet : ImageClassifier
     public override Tensor ForwardEmbedding(Tensor features)
     {
         using var scope = NewDisposeScope();
-        var pooled = MixedPrecision.ToFloat32(cat(new[] { features.mean(new long[] { 2, 3 }), features.amax(new long[] { 2, 3 }) }, 1));
+        var pooled = ConcatPooling.Apply(features);
         return scope.MoveToOuter(dropout.call(pooled));
     }
 
