@@ -144,11 +144,16 @@ public sealed class TrainOptionTests
         }
     }
 
-    // The "--name" literals of every test source file in this project that runs `train`.
-    private static HashSet<string> OptionsPassedToTrainInThisProject([System.Runtime.CompilerServices.CallerFilePath] string thisFile = "")
+    // The "--name" literals of every test source file in this project that runs `train`. The sources are found from the
+    // test assembly's folder upwards (a CI build maps source paths to /_/, so the caller's file path cannot be used).
+    private static HashSet<string> OptionsPassedToTrainInThisProject()
     {
         var options = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var file in Directory.EnumerateFiles(Path.GetDirectoryName(thisFile)!, "*.cs", SearchOption.AllDirectories))
+        var project = new DirectoryInfo(AppContext.BaseDirectory);
+        while (project is not null && !File.Exists(Path.Combine(project.FullName, "FashionVision.Cli.Tests.csproj")))
+            project = project.Parent;
+        Assert.That(project, Is.Not.Null, $"the test project's sources above {AppContext.BaseDirectory}");
+        foreach (var file in Directory.EnumerateFiles(project!.FullName, "*.cs", SearchOption.AllDirectories).Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}")))
         {
             string text = File.ReadAllText(file);
             if (!text.Contains("\"train\"", StringComparison.Ordinal))
