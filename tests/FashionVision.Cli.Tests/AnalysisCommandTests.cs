@@ -43,7 +43,8 @@ public sealed class AnalysisCommandTests
             "--top", "8", "--seed", "1", "--output", output);
 
         Assert.That(result.ExitCode, Is.Zero, result.ToString());
-        Assert.That(result.Output, Does.Contain("fold 2/2 epoch 2/2").And.Contain("50 labels flipped on purpose").And.Contain("prune-by-noise-rate: precision"));
+        Assert.That(result.Output, Does.Contain("fold 2/2 epoch 2/2").And.Contain("50 labels flipped on purpose")
+            .And.Contain("(fashion-mnist-fast recipe)").And.Contain("prune-by-noise-rate: precision"));
         var csv = File.ReadAllLines(Path.Combine(output, "label-issues.csv"));
         Assert.That(csv[0], Is.EqualTo("rank,index,given,suggested,self_confidence,suggested_confidence,loss,models_against,planted"));
         Assert.That(csv, Has.Length.GreaterThan(1), "something is flagged");

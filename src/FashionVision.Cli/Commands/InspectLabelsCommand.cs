@@ -80,7 +80,9 @@ internal static class InspectLabelsCommand
         using var clean = RunData.Load(source, settings.Split, settings.MaxImages);
         using var planted = settings.FlipRate > 0 ? PlantedLabelNoise.Flip(clean, settings.FlipRate, settings.Seed) : null;
         var data = planted?.Dataset ?? clean;
-        var recipe = Recipes.All.FirstOrDefault(r => r.Dataset == settings.Dataset) ?? Recipes.FashionMnistFast();
+        // The dataset's epoch-trained recipe: a time-budgeted speedrun recipe would cut every fold's training at its deadline,
+        // so what the fold models learn (and what is flagged) would depend on the machine's load.
+        var recipe = Recipes.All.FirstOrDefault(r => r.Dataset == settings.Dataset && r.Budget is null) ?? Recipes.FashionMnistFast();
         var options = new LabelNoiseOptions
         {
             Folds = settings.Folds,
