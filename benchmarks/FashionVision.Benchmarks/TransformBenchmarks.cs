@@ -36,6 +36,8 @@ public class TransformBenchmarks
     private readonly IBatchTransform _cutMix = new CutMix(10, 1.0, 0.5);
     private readonly IBatchTransform _mixup = new Mixup(10, 0.2, 0.5);
     private readonly IBatchTransform _trivial = new TrivialAugment();
+    private readonly IBatchTransform _randAugment = new RandAugment();
+    private readonly IBatchTransform _autoAugment = new AutoAugment();
 
     /// <summary>The typical chain: flip + affine + erasing + CutMix.</summary>
     private readonly IBatchTransform _typical = new Compose(
@@ -91,6 +93,8 @@ public class TransformBenchmarks
     [Benchmark(OperationsPerInvoke = BatchSize)] public void CutMix() => Run(_cutMix);
     [Benchmark(OperationsPerInvoke = BatchSize)] public void Mixup() => Run(_mixup);
     [Benchmark(OperationsPerInvoke = BatchSize)] public void TrivialAugment() => Run(_trivial);
+    [Benchmark(OperationsPerInvoke = BatchSize)] public void RandAugment() => Run(_randAugment);
+    [Benchmark(OperationsPerInvoke = BatchSize)] public void AutoAugment() => Run(_autoAugment);
     [Benchmark(OperationsPerInvoke = BatchSize)] public void TypicalChain() => Run(_typical);
     [Benchmark(OperationsPerInvoke = BatchSize)] public void TypicalChainWithElastic() => Run(_typicalElastic);
 

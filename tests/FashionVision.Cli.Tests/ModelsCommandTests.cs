@@ -18,6 +18,9 @@ public sealed class ModelsCommandTests
             // Published parameter counts: LeNet-5 (adapted to 28×28) and torchvision's resnet18 with 1000 classes.
             Assert.That(Row(rows, "lenet5"), Does.Contain("61,706").And.Contain("1×28×28"));
             Assert.That(Row(rows, "resnet18-imagenet"), Does.Contain("11,689,512").And.Contain("3×224×224").And.Contain(" G"));
+            // The counts derived by hand in the core's ParameterCountTests.
+            Assert.That(Row(rows, "densenet-bc-100"), Does.Contain("768,730"));
+            Assert.That(Row(rows, "small-vit"), Does.Contain("456,202"));
         });
     }
 

@@ -185,6 +185,18 @@ public sealed class OwnDataTests
         });
     }
 
+    [Test]
+    public void ACsvFileWithoutATestFileIsSplitByTestSplit()
+    {
+        string train = WriteCsv("fashion-mnist_train.csv", _trainImages, _trainLabels, CsvTrainCount);
+        string run = Path.Combine(_root, "run-csv-split");
+        var trained = CliRunner.Run(["train", "--csv", train, "--classes", "fashion-mnist", "--channels", "1", "--test-split", "0.25", .. Training, "--output", run]);
+        Assert.That(trained.ExitCode, Is.Zero, trained.ToString());
+        int test = (int)Math.Round(CsvTrainCount * 0.25);
+        Assert.That(trained.Output, Does.Contain($"and {test:N0} test images").Or.Contain($"and {test - 1:N0} test images").Or.Contain($"and {test + 1:N0} test images"),
+            "a stratified quarter held out as the test set");
+    }
+
     /// <summary>Kaggle's format: a header, then label,pixel1,...,pixel784 per image.</summary>
     private string WriteCsv(string name, Tensor images, Tensor labels, int count)
     {

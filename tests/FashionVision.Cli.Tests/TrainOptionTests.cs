@@ -27,27 +27,30 @@ public sealed class TrainOptionTests
     private static readonly string[] Tiny = ["--epochs", "1", "--batch-size", "32", "--max-train-images", "128", "--max-test-images", "60", "--validation-split", "0.25"];
 
     /// <summary>
-    /// Six runs cover the six schedulers; across them every optimizer, loss, augmentation preset and both datasets appear
-    /// at least once, and six cheap models.
+    /// Nine runs cover the six schedulers; across them every optimizer, loss, augmentation preset and both datasets appear
+    /// at least once, and nine cheap models.
     /// </summary>
     public static readonly Run[] ChoiceRuns =
     [
-        new("constant", [.. Tiny, "--scheduler", "constant", "--optimizer", "adamw", "--loss", "cross-entropy", "--augmentation", "none", "--model", "lenet5",
+        new("constant", [.. Tiny, "--scheduler", "constant", "--optimizer", "adamw", "--loss", "arcface", "--augmentation", "none", "--model", "lenet5",
             "--warmup-steps", "2", "--tensorboard", "{folder}/tensorboard", "--device", "cpu", "--seed", "7", "--lr", "0.003"]),
         new("step", [.. Tiny, "--scheduler", "step", "--optimizer", "adam", "--loss", "focal", "--augmentation", "basic", "--model", "small-cnn",
             "--label-smoothing", "0.1", "--weight-decay", "0"]),
         new("cosine", [.. Tiny, "--scheduler", "cosine", "--optimizer", "sgd", "--loss", "cross-entropy", "--augmentation", "standard", "--model", "fast-cnn",
             "--lr", "0.05", "--data-dir", "{fashion-mnist}"]),
         new("cosine-restarts", [.. Tiny, "--scheduler", "cosine-restarts", "--optimizer", "adamw", "--loss", "focal", "--augmentation", "strong", "--model", "mobilenet"]),
-        new("onecycle", [.. Tiny, "--scheduler", "onecycle", "--optimizer", "adam", "--loss", "cross-entropy", "--augmentation", "trivial", "--model", "vgg-cnn",
+        new("onecycle", [.. Tiny, "--scheduler", "onecycle", "--optimizer", "adam", "--loss", "center", "--center-loss-weight", "0.005", "--augmentation", "trivial", "--model", "vgg-cnn",
             "--dataset", "mnist"]),
-        new("plateau", [.. Tiny, "--scheduler", "plateau", "--optimizer", "sgd", "--loss", "focal", "--augmentation", "none", "--model", "resnet18",
+        new("plateau", [.. Tiny, "--scheduler", "plateau", "--optimizer", "sgd", "--loss", "focal", "--augmentation", "jitter", "--model", "resnet18",
             "--lr", "0.05", "--early-stopping", "1", "--dataset", "fashion-mnist"]),
+        new("randaugment", [.. Tiny, "--scheduler", "cosine", "--optimizer", "adamw", "--loss", "cross-entropy", "--augmentation", "randaugment", "--model", "small-vit"]),
+        new("autoaugment", [.. Tiny, "--scheduler", "onecycle", "--optimizer", "adamw", "--loss", "cross-entropy", "--augmentation", "autoaugment", "--model", "fast-resnet"]),
+        new("mixup", [.. Tiny, "--scheduler", "onecycle", "--optimizer", "adamw", "--loss", "cross-entropy", "--augmentation", "mixup", "--model", "small-cnn"]),
     ];
 
     /// <summary>Runs for the workflow options, checked by their own tests below.</summary>
     public static readonly Run NoValidation = new("no-validation", "--epochs", "1", "--batch-size", "32", "--max-train-images", "96", "--max-test-images", "40",
-        "--model", "lenet5", "--validation-split", "0");
+        "--model", "lenet5", "--validation-split", "0", "--threads", "1");
 
     /// <summary>48 training images for 6 epochs at a high rate: the model memorises them and the validation loss pulls away.</summary>
     public static readonly Run Overfit = new("overfit", "--epochs", "6", "--batch-size", "16", "--max-train-images", "96", "--max-test-images", "40",
@@ -126,11 +129,11 @@ public sealed class TrainOptionTests
     {
         var train = TrainCommand.Create(new CliContext(TextWriter.Null, TextWriter.Null, CancellationToken.None));
         var used = AllRuns.SelectMany(r => r.Arguments).Where(a => a.StartsWith("--", StringComparison.Ordinal)).ToHashSet();
-        used.Add("--output");     // every run
-        used.Add("--resume");     // ResumeContinuesWithTheStepHistory
-        used.Add("--recipe");     // RecipeTrainCommandTests
+        // Options whose own features have their own test classes (transfer, compression, your own data, resume checks,
+        // recipes): every option must at least be passed to `train` by some test of this project.
+        used.UnionWith(OptionsPassedToTrainInThisProject());
         var untested = train.Options.Select(o => o.Name).Where(name => !used.Contains(name)).ToList();
-        Assert.That(untested, Is.Empty, "train options no test here runs");
+        Assert.That(untested, Is.Empty, "train options no test of the CLI passes to train");
 
         string[] enumerated = ["--scheduler", "--optimizer", "--loss", "--augmentation", "--dataset"];
         foreach (var option in train.Options.Where(o => enumerated.Contains(o.Name)))
@@ -139,6 +142,26 @@ public sealed class TrainOptionTests
             var tried = ChoiceRuns.SelectMany(r => r.Arguments.SkipWhile(a => a != option.Name).Skip(1).Take(1)).ToHashSet();
             Assert.That(choices, Is.SubsetOf(tried), $"every {option.Name} choice trains in one of the runs");
         }
+    }
+
+    // The "--name" literals of every test source file in this project that runs `train`. The sources are found from the
+    // test assembly's folder upwards (a CI build maps source paths to /_/, so the caller's file path cannot be used).
+    private static HashSet<string> OptionsPassedToTrainInThisProject()
+    {
+        var options = new HashSet<string>(StringComparer.Ordinal);
+        var project = new DirectoryInfo(AppContext.BaseDirectory);
+        while (project is not null && !File.Exists(Path.Combine(project.FullName, "FashionVision.Cli.Tests.csproj")))
+            project = project.Parent;
+        Assert.That(project, Is.Not.Null, $"the test project's sources above {AppContext.BaseDirectory}");
+        foreach (var file in Directory.EnumerateFiles(project!.FullName, "*.cs", SearchOption.AllDirectories).Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}")))
+        {
+            string text = File.ReadAllText(file);
+            if (!text.Contains("\"train\"", StringComparison.Ordinal))
+                continue;
+            foreach (System.Text.RegularExpressions.Match m in System.Text.RegularExpressions.Regex.Matches(text, "\"(--[a-z][a-z0-9-]*)\""))
+                options.Add(m.Groups[1].Value);
+        }
+        return options;
     }
 
     [Test]
@@ -178,6 +201,7 @@ public sealed class TrainOptionTests
             Assert.That(result.Output, Does.Not.Contain("validation loss"));
             Assert.That(File.Exists(Path.Combine(Folder(NoValidation), "best.ckpt")), Is.False);
             Assert.That(metrics.GetProperty("checkpoint").GetString(), Is.EqualTo("last.ckpt"));
+            Assert.That(metrics.GetProperty("options").GetProperty("threads").GetInt32(), Is.EqualTo(1), "--threads 1 is recorded");
         });
     }
 

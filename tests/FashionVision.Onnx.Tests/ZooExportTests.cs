@@ -85,6 +85,48 @@ public class ZooExportTests
     }
 
     [Test]
+    public void CosineHeadExportsAsNormalisedGemm()
+    {
+        using var scope = NewDisposeScope();
+        using var dir = new TempDirectory();
+        using var model = ModelZoo.Create("fast-cnn", new ModelOptions { Width = 0.5, Seed = 2, Head = HeadKind.Cosine, CosineScale = 12 });
+        TestModels.RandomizeBatchNorm(model);
+        var path = dir.File("cosine.onnx");
+        OnnxExporter.Export(model, path);
+
+        var result = OnnxVerifier.Verify(model, path, RealBatch(16, 1, 28, 28));
+        Assert.That(result.MaxAbsDifference, Is.LessThanOrEqualTo(Tolerance));
+        Assert.That(result.PredictionAgreement, Is.EqualTo(1.0));
+        var graph = ModelProto.Parser.ParseFrom(File.ReadAllBytes(path)).Graph;
+        Assert.That(graph.Node.Select(n => n.OpType), Is.SupersetOf(new[] { "ReduceL2", "Max", "Div", "Gemm" }));
+        Assert.That(graph.Initializer.Select(i => i.Name), Does.Contain("head.cosine_weight"));
+    }
+
+    [Test]
+    public void VisionTransformerExportsWithLayerNormAndAttentionOperators()
+    {
+        using var scope = NewDisposeScope();
+        using var dir = new TempDirectory();
+        using var model = ModelZoo.Create("small-vit", new ModelOptions { Width = 0.5, Seed = 4 });
+        // Non-trivial LayerNorm affine parameters, so their export is checked too.
+        using (no_grad())
+            foreach (var norm in model.modules().OfType<TorchSharp.Modules.LayerNorm>())
+            {
+                norm.weight!.uniform_(0.5, 1.5);
+                norm.bias!.uniform_(-0.2, 0.2);
+            }
+        foreach (var opset in new[] { 17, 21 })
+        {
+            var path = dir.File($"vit-{opset}.onnx");
+            OnnxExporter.Export(model, path, new OnnxExportOptions { Opset = opset });
+            Assert.That(OnnxVerifier.Verify(model, path, RealBatch(8, 1, 28, 28)).MaxAbsDifference, Is.LessThanOrEqualTo(Tolerance), $"opset {opset}");
+            var ops = ModelProto.Parser.ParseFrom(File.ReadAllBytes(path)).Graph.Node.Select(n => n.OpType).ToArray();
+            Assert.That(ops, Is.SupersetOf(new[] { "LayerNormalization", "MatMul", "Softmax", "Transpose", "Reshape" }), $"opset {opset}");
+            Assert.That(ops.Count(op => op == "Softmax"), Is.EqualTo(6), "one attention per block");
+        }
+    }
+
+    [Test]
     public void InitializersKeepStateDictNames()
     {
         using var scope = NewDisposeScope();

@@ -37,7 +37,7 @@ public class GradCamTests
         public override Tensor ForwardFeatures(Tensor input) =>
             nn.functional.avg_pool2d(_stem.forward(input) * _masks, 2);
 
-        public override Tensor ForwardHead(Tensor features) => _head.forward(features.mean([2, 3]));
+        public override Tensor ForwardEmbedding(Tensor features) => features.mean([2, 3]);
 
         public override Linear Classifier => _head;
 
@@ -58,7 +58,7 @@ public class GradCamTests
         public override Tensor ForwardFeatures(Tensor input) =>
             nn.functional.relu(_norm.forward(_conv2.forward(nn.functional.max_pool2d(nn.functional.relu(_conv1.forward(input)), 2))));
 
-        public override Tensor ForwardHead(Tensor features) => _head.forward(_dropout.forward(features.mean([2, 3])));
+        public override Tensor ForwardEmbedding(Tensor features) => _dropout.forward(features.mean([2, 3]));
 
         public override Linear Classifier => _head;
 

@@ -27,10 +27,13 @@ internal static class SpeedrunChild
         using var model = result.Model;
         var (c, h, w) = train.ImageShape;
         long forwardFlops = FlopCounter.CountFlops(model, c, h, w);
-        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var process = Process.GetCurrentProcess();
+        // The moment the accuracy is printed, counted from the process's start (the budget's own anchor).
+        double printedAt = (DateTime.Now - process.StartTime).TotalSeconds;
         var report = new SpeedrunReport(
             recipe.Name, seed, result.Evaluation.Accuracy, result.TrainingTime.TotalSeconds, result.EvaluationTime.TotalSeconds,
-            cpu.TotalSeconds, result.ImagesTrained, result.History.Epochs.Count, forwardFlops, recipe.Options.Precision.ToString(), torch.get_num_threads());
+            process.TotalProcessorTime.TotalSeconds, result.ImagesTrained, result.History.Epochs.Count, forwardFlops, recipe.Options.Precision.ToString(),
+            torch.get_num_threads(), printedAt);
         Console.WriteLine(Marker + JsonSerializer.Serialize(report));
         Console.Error.WriteLine($"{recipe.Name} seed {seed}: test accuracy {result.Evaluation.Accuracy:P2}, trained {result.TrainingTime.TotalSeconds:0.0} s");
         return 0;
@@ -43,10 +46,10 @@ internal static class SpeedrunChild
     }
 }
 
-/// <summary>What one child run reports.</summary>
+/// <summary>What one child run reports; <see cref="PrintedAtSeconds"/> is the time from the process's start to the printed accuracy.</summary>
 internal sealed record SpeedrunReport(
     string Recipe, long Seed, double Accuracy, double TrainSeconds, double EvaluationSeconds, double CpuSeconds,
-    long ImagesTrained, int Epochs, long ForwardFlopsPerImage, string Precision, int Threads)
+    long ImagesTrained, int Epochs, long ForwardFlopsPerImage, string Precision, int Threads, double PrintedAtSeconds)
 {
     /// <summary>Training arithmetic rate: three forward passes' worth of FLOPs (forward, input and weight gradients) per image.</summary>
     public double TrainingGflops => 3.0 * ForwardFlopsPerImage * ImagesTrained / TrainSeconds / 1e9;

@@ -36,7 +36,7 @@ internal static class SpeedrunHarness
         var md = new StringBuilder();
         md.AppendLine(Inv, $"### Speedrun {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
         md.AppendLine();
-        md.AppendLine(Inv, $"`dotnet run -c Release --project benchmarks/FashionVision.Benchmarks -- {string.Join(' ', args)}`; {Environment.ProcessorCount} cores, {torch.get_num_threads()} intra-op threads, load average before: {LoadAverage()}.");
+        md.AppendLine(Inv, $"`dotnet run -c Release --project benchmarks/FashionVision.Benchmarks -- speedrun {string.Join(' ', args)}`; {Environment.ProcessorCount} cores, {torch.get_num_threads()} intra-op threads, load average before: {LoadAverage()}.");
         md.AppendLine();
         Console.WriteLine(md.ToString());
 
@@ -79,25 +79,26 @@ internal static class SpeedrunHarness
             {
                 var (report, wall) = RunChild(name, seed);
                 reports.Add((report, wall));
-                Console.WriteLine(string.Create(Inv, $"{name} seed {seed}: {report.Accuracy * 100:0.00}% in {wall:0.0} s wall ({report.TrainSeconds:0.0} s training, {report.CpuSeconds:0} s CPU, {report.ImagesPerSecond:0} images/s)"));
+                Console.WriteLine(string.Create(Inv, $"{name} seed {seed}: {report.Accuracy * 100:0.00}% printed {report.PrintedAtSeconds:0.0} s after the start, {wall:0.0} s to exit ({report.TrainSeconds:0.0} s training, {report.CpuSeconds:0} s CPU, {report.ImagesPerSecond:0} images/s)"));
             }
         }
 
-        md.AppendLine("| recipe | budget | target | accuracy mean (min–max) | wall mean (max) | CPU s | images/s | training GFLOP/s | % of fp32 conv peak | met |");
-        md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
+        md.AppendLine("| recipe | budget | target | accuracy mean (min–max) | start to printed accuracy, mean (max) | start to exit, mean (max) | CPU s | images/s | training GFLOP/s | % of fp32 conv peak | met |");
+        md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
         foreach (var group in reports.GroupBy(r => r.Report.Recipe))
         {
             var recipe = Recipes.Get(group.Key);
             var acc = group.Select(r => r.Report.Accuracy * 100).ToArray();
             var walls = group.Select(r => r.Wall).ToArray();
+            var printed = group.Select(r => r.Report.PrintedAtSeconds).ToArray();
             double budget = recipe.Budget?.TotalSeconds ?? double.NaN;
             double gflops = group.Average(r => r.Report.TrainingGflops);
-            bool met = acc.Average() >= recipe.TargetAccuracy * 100 && (double.IsNaN(budget) || walls.Max() <= budget);
+            bool met = acc.Average() >= recipe.TargetAccuracy * 100 && (double.IsNaN(budget) || printed.Max() <= budget);
             md.AppendLine(string.Create(Inv,
-                $"| {group.Key} | {budget:0} s | {recipe.TargetAccuracy * 100:0.0}% | {acc.Average():0.00}% ({acc.Min():0.00}–{acc.Max():0.00}) | {walls.Average():0.0} s ({walls.Max():0.0}) | {group.Average(r => r.Report.CpuSeconds):0} | {group.Average(r => r.Report.ImagesPerSecond):0} | {gflops:0} | {(double.IsNaN(fp32Peak) ? "—" : (gflops / fp32Peak * 100).ToString("0", Inv) + "%")} | {(met ? "yes" : "no")} |"));
+                $"| {group.Key} | {budget:0} s | {recipe.TargetAccuracy * 100:0.0}% | {acc.Average():0.00}% ({acc.Min():0.00}–{acc.Max():0.00}) | {printed.Average():0.0} s ({printed.Max():0.0}) | {walls.Average():0.0} s ({walls.Max():0.0}) | {group.Average(r => r.Report.CpuSeconds):0} | {group.Average(r => r.Report.ImagesPerSecond):0} | {gflops:0} | {(double.IsNaN(fp32Peak) ? "—" : (gflops / fp32Peak * 100).ToString("0", Inv) + "%")} | {(met ? "yes" : "no")} |"));
         }
         md.AppendLine();
-        md.AppendLine(Inv, $"Load average after: {LoadAverage()}. Seeds 0–{seeds - 1}; wall = process start to exit (the accuracy is printed just before); images/s and GFLOP/s over the training time (3 × forward FLOPs per image).");
+        md.AppendLine(Inv, $"Load average after: {LoadAverage()}. Seeds 0–{seeds - 1}; \"start to printed accuracy\" is the target's measure, taken by the run itself from its process's start time; \"start to exit\" is the parent's stopwatch around the whole process; images/s and GFLOP/s over the training time (3 × forward FLOPs per image).");
         Console.WriteLine();
         Console.WriteLine(md.ToString());
         if (output is not null)

@@ -22,7 +22,7 @@ internal static class TrainCommand
 {
     private static readonly string[] Optimizers = ["adamw", "adam", "sgd"];
     private static readonly string[] Schedulers = ["constant", "step", "cosine", "cosine-restarts", "onecycle", "plateau"];
-    private static readonly string[] Losses = ["cross-entropy", "focal"];
+    private static readonly string[] Losses = ["cross-entropy", "focal", "center", "arcface"];
     private static readonly string[] Precisions = ["float32", "bfloat16"];
 
     /// <summary>The share of the training images a run holds out for validation unless told otherwise.</summary>
@@ -49,6 +49,13 @@ internal static class TrainCommand
         var augmentation = CommonOptions.Named("--augmentation", "none", "Augmentation preset (flips are left out for digits)", () => AugmentationPresets.Names, "augmentation preset");
         var loss = CommonOptions.Named("--loss", "cross-entropy", "The loss", () => Losses, "loss");
         var labelSmoothing = CommonOptions.Double("--label-smoothing", 0, "Label smoothing for cross-entropy", 0, inclusive: true, maximum: 0.99);
+        var centerWeight = CommonOptions.Double("--center-loss-weight", 0.01, "Center loss: the weight λ of the center term (with --loss center)", 0, inclusive: true);
+        var arcFaceMargin = CommonOptions.Double("--arcface-margin", 0.3, "ArcFace: the angular margin in radians (with --loss arcface)", 0, inclusive: true, maximum: 1.5);
+        var arcFaceScale = CommonOptions.Double("--arcface-scale", Models.ImageClassifier.DefaultCosineScale, "ArcFace: the scale s of the cosine head's logits (with --loss arcface)");
+        var diagnostics = new Option<bool>("--diagnostics")
+        {
+            Description = "Measure per-layer gradient norms and dead ReLUs every 10 batches; logged per epoch, saved to metrics.json and plotted",
+        };
         var seed = CommonOptions.Seed();
         var device = CommonOptions.Device();
         var output = new Option<DirectoryInfo>("--output", "-o")
@@ -154,11 +161,12 @@ internal static class TrainCommand
 
         // What a recipe fixes: giving one of these with --recipe is an error rather than a silent override.
         Option[] fixedByRecipe = [dataset, model, width, epochs, batchSize, lr, weightDecay, optimizer, scheduler, warmup, augmentation, loss, labelSmoothing,
-            timeBudget, precision, whiten, inputSize, weights, teacher, temperature, alpha];
+            timeBudget, precision, whiten, inputSize, weights, teacher, temperature, alpha, centerWeight, arcFaceMargin, arcFaceScale];
 
         var command = new Command("train", "Train a model, evaluate it on the test split, and write a run folder with metrics, plots and a report.")
         {
             dataset, dataDir, model, width, epochs, batchSize, lr, weightDecay, optimizer, scheduler, warmup, augmentation, loss, labelSmoothing,
+            centerWeight, arcFaceMargin, arcFaceScale, diagnostics,
             seed, device, output, resume, allowChanged, threads, maxTrain, maxTest, recipe, validationSplit, earlyStopping, overfittingThreshold, tensorboard,
             timeBudget, precision, stopAtAccuracy, whiten, inputSize, weights, classWeights, targeted, teacher, temperature, alpha,
             data, csv, testCsv, imageSize, channels, style, classes, skipBadFiles, testSplit,
@@ -181,7 +189,7 @@ internal static class TrainCommand
                 var chosen = Recipes.Get(recipeName, parse.GetResult(seed) is { Implicit: false } ? parse.GetValue(seed) : 0);
                 return Run(context, RecipeSettings(chosen, parse.GetValue(dataDir)?.FullName, parse.GetRequiredValue(device),
                     parse.GetRequiredValue(output).FullName, parse.GetValue(resume)?.FullName, parse.GetValue(allowChanged), parse.GetValue(threads),
-                    parse.GetValue(maxTrain), parse.GetValue(maxTest), WorkflowFrom(parse, 0))
+                    parse.GetValue(maxTrain), parse.GetValue(maxTest), WorkflowFrom(parse, 0), parse.GetValue(diagnostics))
                     with { ClassWeights = parse.GetValue(classWeights), TargetedAugmentation = parse.GetValue(targeted) }, chosen);
             }
             if (parse.GetValue(teacher) is null && new Option[] { temperature, alpha }.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } orphan)
@@ -200,6 +208,10 @@ internal static class TrainCommand
                 Augmentation: parse.GetRequiredValue(augmentation).ToLowerInvariant(),
                 Loss: parse.GetRequiredValue(loss).ToLowerInvariant(),
                 LabelSmoothing: parse.GetValue(labelSmoothing),
+                CenterLossWeight: parse.GetValue(centerWeight),
+                ArcFaceMargin: parse.GetValue(arcFaceMargin),
+                ArcFaceScale: parse.GetValue(arcFaceScale),
+                Diagnostics: parse.GetValue(diagnostics),
                 Seed: parse.GetValue(seed),
                 Device: parse.GetRequiredValue(device),
                 Output: parse.GetRequiredValue(output).FullName,
@@ -282,7 +294,7 @@ internal static class TrainCommand
 
     /// <summary>The settings a recipe amounts to, as metrics.json records them.</summary>
     private static TrainSettings RecipeSettings(Recipe recipe, string? dataDirectory, string device, string output, string? resume, bool allowChanged,
-        int? threads, int? maxTrain, int? maxTest, Workflow workflow)
+        int? threads, int? maxTrain, int? maxTest, Workflow workflow, bool diagnostics)
     {
         var o = recipe.Options;
         return new TrainSettings(
@@ -299,6 +311,10 @@ internal static class TrainCommand
             Augmentation: recipe.AugmentationPreset,
             Loss: o.Loss.Kind == LossKind.CrossEntropy ? "cross-entropy" : o.Loss.Kind.ToString().ToLowerInvariant(),
             LabelSmoothing: o.Loss.LabelSmoothing,
+            CenterLossWeight: o.Loss.CenterLossWeight,
+            ArcFaceMargin: o.Loss.ArcFaceMargin,
+            ArcFaceScale: Models.ImageClassifier.DefaultCosineScale,
+            Diagnostics: diagnostics,
             Seed: o.Seed,
             Device: device,
             Output: output,
@@ -345,6 +361,8 @@ internal static class TrainCommand
             Seed = settings.Seed,
             Preprocessing = preprocessing,
         };
+        if (settings.Loss == "arcface")
+            modelOptions = modelOptions with { Head = HeadKind.Cosine, CosineScale = settings.ArcFaceScale };
         var info = ModelZoo.Describe(settings.Model, modelOptions with { Seed = null });
         if (preprocessing?.Size is null && !sizeFits)
             throw new CliException($"model {settings.Model} expects {info.InputShape} images; {settings.Dataset} has {channels}×{height}×{width}. Pick a 28×28 model (fashionvision models) or resize inside the model with --input-size.");
@@ -399,6 +417,9 @@ internal static class TrainCommand
         TrainerCallback[] monitors = tensorboard is null
             ? [steps, overfitting]
             : [steps, overfitting, tensorboard, new TensorBoardImageLogger(tensorboard, train)];
+        var diagnostics = settings.Diagnostics ? new RunDiagnostics(new GradientFlowMonitor(), new DeadReluMonitor()) : null;
+        if (diagnostics is not null)
+            monitors = [.. monitors, diagnostics.GradientFlow, diagnostics.DeadRelu];
         var display = new TrainingDisplay(context, training.BatchSize);
         var options = WithClassOptions(training, settings, train) with
         {
@@ -444,7 +465,7 @@ internal static class TrainCommand
         string lastPath = Path.Combine(settings.Output, RunFiles.LastCheckpointFile);
         string? checkpoint = options.EarlyStopping is { RestoreBestWeights: true } && validation is not null && File.Exists(bestPath) ? bestPath
             : File.Exists(lastPath) ? lastPath : trainer.LastCheckpointPath;
-        var run = new RunOutcome(history, steps.Steps, overfitting.Warnings, evaluation, clock.Elapsed, checkpoint, File.Exists(bestPath) ? bestPath : null);
+        var run = new RunOutcome(history, steps.Steps, overfitting.Warnings, evaluation, clock.Elapsed, checkpoint, File.Exists(bestPath) ? bestPath : null, diagnostics);
         var files = RunFiles.Write(settings.Output, settings, info, train, validation, test, run);
         if (tensorboard is not null)
             LogTestResults(tensorboard, test, evaluation);
@@ -537,8 +558,19 @@ internal static class TrainCommand
             Kind = LossKind.Distillation, LabelSmoothing = settings.LabelSmoothing,
             DistillationTemperature = settings.DistillTemperature, DistillationAlpha = settings.DistillAlpha,
         },
-        { Loss: "focal" } => new LossOptions { Kind = LossKind.Focal, LabelSmoothing = settings.LabelSmoothing },
-        _ => new LossOptions { Kind = LossKind.CrossEntropy, LabelSmoothing = settings.LabelSmoothing },
+        _ => new LossOptions
+        {
+            Kind = settings.Loss switch
+            {
+                "focal" => LossKind.Focal,
+                "center" => LossKind.Center,
+                "arcface" => LossKind.ArcFace,
+                _ => LossKind.CrossEntropy,
+            },
+            LabelSmoothing = settings.LabelSmoothing,
+            CenterLossWeight = settings.CenterLossWeight,
+            ArcFaceMargin = settings.ArcFaceMargin,
+        },
     };
 
     /// <summary>The teacher of a distillation run, checked against the training set.</summary>
@@ -566,7 +598,8 @@ internal static class TrainCommand
 /// <summary>Everything a <c>train</c> run was asked to do, as written into metrics.json.</summary>
 internal sealed record TrainSettings(
     string Dataset, string? DataDirectory, string Model, int Epochs, int BatchSize, double LearningRate, double WeightDecay,
-    string Optimizer, string Scheduler, int WarmupSteps, string Augmentation, string Loss, double LabelSmoothing, long Seed,
+    string Optimizer, string Scheduler, int WarmupSteps, string Augmentation, string Loss, double LabelSmoothing,
+    double CenterLossWeight, double ArcFaceMargin, double ArcFaceScale, bool Diagnostics, long Seed,
     string Device, string Output, string? Resume, bool AllowChangedOptions, int? Threads, int? MaxTrainImages, int? MaxTestImages, string? Recipe, Workflow Workflow)
 {
     /// <summary>The wall-clock budget in seconds (--time-budget or the recipe's), or null.</summary>
@@ -607,3 +640,6 @@ internal sealed record TrainSettings(
 
 /// <summary>How a run validates and reports: the held-out share, early-stopping patience, the overfitting threshold, the TensorBoard folder.</summary>
 internal sealed record Workflow(double ValidationSplit, int? EarlyStopping, double OverfittingThreshold, string? TensorBoard, double? StopAtAccuracy = null);
+
+/// <summary>The diagnostics callbacks of a <c>train --diagnostics</c> run, read back when the run folder is written.</summary>
+internal sealed record RunDiagnostics(GradientFlowMonitor GradientFlow, DeadReluMonitor DeadRelu);

@@ -23,6 +23,8 @@ internal static class RunFiles
     public const string F1File = "per-class-f1.png";
     public const string MistakesFile = "misclassified.png";
     public const string ReportFile = "report.md";
+    public const string GradientFlowFile = "gradient-flow.png";
+    public const string DeadReluFile = "dead-relu.png";
 
     public static readonly JsonSerializerOptions Json = new()
     {
@@ -35,7 +37,7 @@ internal static class RunFiles
     public static IReadOnlyList<string> Write(string folder, TrainSettings settings, ModelInfo model, InMemoryDataset train, InMemoryDataset? validation,
         InMemoryDataset test, RunOutcome run)
     {
-        var (history, evaluation) = (run.History, run.Evaluation);
+        var (history, evaluation, diagnostics) = (run.History, run.Evaluation, run.Diagnostics);
         string? checkpointName = run.Checkpoint is null ? null : Path.GetRelativePath(folder, run.Checkpoint);
         string? bestName = run.BestCheckpoint is null ? null : Path.GetRelativePath(folder, run.BestCheckpoint);
         var written = new[] { LastCheckpointFile, bestName, checkpointName }.OfType<string>()
@@ -57,6 +59,16 @@ internal static class RunFiles
         written.Add(F1File);
         if (SaveMistakes(Path.Combine(folder, MistakesFile), test, evaluation))
             written.Add(MistakesFile);
+        if (diagnostics?.GradientFlow.History is { Count: > 0 } gradients && gradients[0].Layers.Count > 0)
+        {
+            GradientFlowChart.SavePng(gradients, Path.Combine(folder, GradientFlowFile), new ChartOptions(1200, 600, $"Gradient flow: {settings.Model}"));
+            written.Add(GradientFlowFile);
+        }
+        if (diagnostics?.DeadRelu.History is { Count: > 0 } relus && relus[^1].Sites.Count > 0)
+        {
+            DeadReluChart.SavePng(relus, Path.Combine(folder, DeadReluFile));
+            written.Add(DeadReluFile);
+        }
 
         WriteReport(Path.Combine(folder, ReportFile), settings, model, train, validation, run, checkpointName, written);
         written.Add(ReportFile);
@@ -88,7 +100,7 @@ internal static class RunFiles
     private static void WriteMetrics(string path, TrainSettings settings, ModelInfo model, InMemoryDataset train, InMemoryDataset? validation,
         InMemoryDataset test, RunOutcome run, string? checkpoint, string? bestCheckpoint)
     {
-        var (history, evaluation) = (run.History, run.Evaluation);
+        var (history, evaluation, diagnostics) = (run.History, run.Evaluation, run.Diagnostics);
         int classes = evaluation.ClassNames.Count;
         double smoothing = StepHistory.SmoothingFor(run.Steps.Count);
         var smoothed = StepHistory.Smooth(run.Steps.Select(s => s.Loss).ToArray(), smoothing);
@@ -137,6 +149,12 @@ internal static class RunFiles
                 confusionMatrix = Enumerable.Range(0, classes).Select(i => Enumerable.Range(0, classes).Select(j => confusion[i, j]).ToArray()).ToArray(),
                 mostConfusedPairs = evaluation.MostConfusedPairs(5).Select(p => new { @true = evaluation.ClassNames[p.TrueClass], predicted = evaluation.ClassNames[p.PredictedClass], count = p.Count }),
             },
+            diagnostics = diagnostics is null ? null : new
+            {
+                interval = new { gradientSteps = diagnostics.GradientFlow.Interval, reluBatches = diagnostics.DeadRelu.Interval },
+                gradientFlow = diagnostics.GradientFlow.History,
+                deadRelu = diagnostics.DeadRelu.History,
+            },
             wallTimeSeconds = run.WallTime.TotalSeconds,
             checkpoint,
             bestCheckpoint,
@@ -147,7 +165,7 @@ internal static class RunFiles
     private static void WriteReport(string path, TrainSettings settings, ModelInfo model, InMemoryDataset train, InMemoryDataset? validation,
         RunOutcome run, string? checkpoint, IReadOnlyList<string> files)
     {
-        var (history, evaluation, wallTime) = (run.History, run.Evaluation, run.WallTime);
+        var (history, evaluation, wallTime, diagnostics) = (run.History, run.Evaluation, run.WallTime, run.Diagnostics);
         var inv = CultureInfo.InvariantCulture;
         var md = new StringBuilder();
         md.AppendLine(inv, $"# {settings.Model} on {settings.Dataset}");
@@ -182,6 +200,8 @@ internal static class RunFiles
         md.AppendLine();
         if (files.Contains(CurvesFile))
             md.AppendLine(inv, $"![training curves]({CurvesFile})").AppendLine();
+        if (diagnostics is not null)
+            WriteDiagnostics(md, diagnostics, files);
 
         md.AppendLine("## Test set");
         md.AppendLine();
@@ -215,6 +235,35 @@ internal static class RunFiles
         }
         AtomicFile.WriteAllText(path, md.ToString());
     }
+
+    private static void WriteDiagnostics(StringBuilder md, RunDiagnostics diagnostics, IReadOnlyList<string> files)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        md.AppendLine("## Diagnostics");
+        md.AppendLine();
+        if (diagnostics.GradientFlow.History is { Count: > 0 } gradients && gradients[^1].Layers.Count > 0)
+        {
+            var last = gradients[^1];
+            var smallest = last.Layers.MinBy(l => l.MeanNorm)!;
+            var largest = last.Layers.MaxBy(l => l.MeanNorm)!;
+            md.AppendLine(inv, $"- gradient flow, epoch {last.Epoch} ({last.Steps} measured steps, every {diagnostics.GradientFlow.Interval}): {last.Layers.Count} layers, mean L2 norm from {smallest.MeanNorm:G3} (`{smallest.Layer}`) to {largest.MeanNorm:G3} (`{largest.Layer}`); first layer {last.Layers[0].MeanNorm:G3}, last {last.Layers[^1].MeanNorm:G3}");
+        }
+        if (diagnostics.DeadRelu.History is { Count: > 0 } relus && relus[^1].Sites.Count > 0)
+        {
+            var last = relus[^1];
+            var worst = last.Sites.MaxBy(s => s.DeadFraction)!;
+            md.AppendLine(inv, $"- dead ReLUs, epoch {last.Epoch} ({last.Batches} measured batches, every {diagnostics.DeadRelu.Interval}): {last.DeadUnits:N0} of {last.Units:N0} units ({last.DeadFraction * 100:0.0}%) never fired; most in `{worst.Site}` ({worst.DeadFraction * 100:0.0}%)");
+        }
+        else
+        {
+            md.AppendLine("- dead ReLUs: the model has no ReLU modules");
+        }
+        md.AppendLine();
+        if (files.Contains(GradientFlowFile))
+            md.AppendLine(inv, $"![gradient flow]({GradientFlowFile})").AppendLine();
+        if (files.Contains(DeadReluFile))
+            md.AppendLine(inv, $"![dead ReLUs]({DeadReluFile})").AppendLine();
+    }
 }
 
 /// <summary>What a <c>train</c> run produced, for its run folder.</summary>
@@ -225,5 +274,6 @@ internal static class RunFiles
 /// <param name="WallTime">The whole run's wall time.</param>
 /// <param name="Checkpoint">The checkpoint holding the evaluated weights (last.ckpt, or best.ckpt when early stopping restored it).</param>
 /// <param name="BestCheckpoint">best.ckpt when the run validated, else null.</param>
+/// <param name="Diagnostics">The gradient-flow and dead-ReLU monitors of a <c>--diagnostics</c> run, else null.</param>
 internal sealed record RunOutcome(TrainingHistory History, IReadOnlyList<StepMetrics> Steps, IReadOnlyList<string> Warnings,
-    EvaluationResult Evaluation, TimeSpan WallTime, string? Checkpoint, string? BestCheckpoint);
+    EvaluationResult Evaluation, TimeSpan WallTime, string? Checkpoint, string? BestCheckpoint, RunDiagnostics? Diagnostics = null);

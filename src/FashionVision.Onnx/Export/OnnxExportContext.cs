@@ -170,6 +170,27 @@ public sealed class OnnxExportContext
     /// <summary>The rectifier max(x, 0).</summary>
     public OnnxValue Relu(OnnxValue x) => AddNode("Relu", [x], torch.nn.functional.relu(x.Sample));
 
+    /// <summary>Element-wise maximum with broadcasting.</summary>
+    public OnnxValue Max(OnnxValue a, OnnxValue b) => AddNode("Max", [a, b], maximum(a.Sample, b.Sample));
+
+    /// <summary>The matrix product with NumPy's batching rules (ONNX <c>MatMul</c>, TorchSharp <c>matmul</c>).</summary>
+    public OnnxValue MatMul(OnnxValue a, OnnxValue b) => AddNode("MatMul", [a, b], a.Sample.matmul(b.Sample));
+
+    /// <summary>Permutes the axes: output axis i is input axis <paramref name="permutation"/>[i].</summary>
+    public OnnxValue Transpose(OnnxValue x, long[] permutation)
+    {
+        ArgumentNullException.ThrowIfNull(permutation);
+        return AddNode("Transpose", [x], x.Sample.permute(permutation), OnnxAttribute.Ints("perm", permutation));
+    }
+
+    /// <summary>The softmax along one axis (opset 13 and later: over that axis alone).</summary>
+    public OnnxValue Softmax(OnnxValue x, long axis) =>
+        AddNode("Softmax", [x], torch.nn.functional.softmax(x.Sample, axis), OnnxAttribute.Int("axis", axis));
+
+    /// <summary>The Euclidean norm over <paramref name="axes"/>.</summary>
+    public OnnxValue ReduceL2(OnnxValue x, long[] axes, bool keepDims = true) =>
+        Reduce("ReduceL2", x, axes, keepDims, x.Sample.square().sum(axes, keepDims).sqrt());
+
     /// <summary>The mean over <paramref name="axes"/> (channel attention's squeeze, spatial attention's channel pool).</summary>
     public OnnxValue ReduceMean(OnnxValue x, long[] axes, bool keepDims = true) =>
         Reduce("ReduceMean", x, axes, keepDims, x.Sample.mean(axes, keepDims));

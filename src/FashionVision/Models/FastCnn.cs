@@ -114,11 +114,11 @@ public sealed class FastCnn : ImageClassifier, IChannelPrunable
     }
 
     /// <inheritdoc />
-    public override Tensor ForwardHead(Tensor features)
+    public override Tensor ForwardEmbedding(Tensor features)
     {
         using var scope = NewDisposeScope();
-        var pooled = MixedPrecision.ToFloat32(cat(new[] { features.mean(new long[] { 2, 3 }), features.amax(new long[] { 2, 3 }) }, 1));
-        return scope.MoveToOuter(head.call(dropout.call(pooled)));
+        var pooled = ConcatPooling.Apply(features);
+        return scope.MoveToOuter(dropout.call(pooled));
     }
 
     /// <inheritdoc />

@@ -6,14 +6,15 @@ namespace FashionVision.Models;
 
 /// <summary>
 /// Counts the floating-point operations of a forward pass: 2 × the multiply-adds of every <see cref="Conv2d"/> and
-/// <see cref="Linear"/> layer (the convention of most papers and of torchvision's model tables, which quote multiply-adds).
+/// <see cref="Linear"/> layer, plus those a module reports as its own through <see cref="IFlopContributor"/> (the attention
+/// products of a Transformer), the convention of most papers and of torchvision's model tables, which quote multiply-adds.
 /// </summary>
 /// <remarks>
 /// Spatial sizes come from running one zero image through the model in evaluation mode with forward hooks on every
 /// Conv2d and Linear, so strides, padding and pooling are accounted for exactly. A convolution costs
-/// <c>N_out × H_out × W_out × (C_in / groups) × k_h × k_w</c> multiply-adds, a linear layer <c>in × out</c>. Biases, BatchNorm,
-/// activations, pooling and the element-wise products of attention gates are not counted (they are a fraction of a percent
-/// of the total for every zoo model).
+/// <c>N_out × H_out × W_out × (C_in / groups) × k_h × k_w</c> multiply-adds, a linear layer <c>in × out</c> per output row,
+/// self-attention <c>2·T²·D</c> per sequence. Biases, BatchNorm, LayerNorm, activations, softmax, pooling and the element-wise
+/// products of attention gates are not counted (they are a fraction of a percent of the total for every zoo model).
 /// </remarks>
 public static class FlopCounter
 {
@@ -59,6 +60,13 @@ public static class FlopCounter
                     removers.Add(linear.register_forward_hook((m, _, output) =>
                     {
                         total += output.numel() * ((Linear)m).in_features;
+                        return output;
+                    }).remove);
+                    break;
+                case IFlopContributor when module is nn.Module<Tensor, Tensor> contributor:
+                    removers.Add(contributor.register_forward_hook((m, _, output) =>
+                    {
+                        total += ((IFlopContributor)m).OwnMultiplyAdds(output);
                         return output;
                     }).remove);
                     break;

@@ -5,8 +5,10 @@ using static TorchSharp.torch;
 namespace FashionVision.Models;
 
 /// <summary>
-/// An <see cref="ImageClassifier"/> whose head is global average pooling → flatten → dropout → one linear layer: the
-/// head of <see cref="ResNet"/>, <see cref="WideResNet"/>, <see cref="MobileNet"/> and <see cref="VggCnn"/>, written once.
+/// An <see cref="ImageClassifier"/> whose head is global average pooling → flatten → dropout (the embedding) → one linear
+/// layer (or the cosine classifier over its weight, <see cref="ImageClassifier.UseHead"/>): the head of <see cref="ResNet"/>,
+/// <see cref="WideResNet"/>, <see cref="MobileNet"/>, <see cref="VggCnn"/>, <see cref="DenseNet"/> and
+/// <see cref="VisionTransformer"/>, written once.
 /// </summary>
 /// <remarks>
 /// <para>A derived network builds its feature extractor, calls <c>RegisterComponents()</c> and then <see cref="AddHead"/>,
@@ -74,10 +76,12 @@ public abstract class GlobalPoolingClassifier : ImageClassifier
     }
 
     /// <inheritdoc />
-    public sealed override Tensor ForwardHead(Tensor features)
+    /// <remarks>The embedding is the dropped-out global average: <c>Dropout(AvgPool(features).flatten(1))</c>, N×<see cref="FeatureChannels"/>;
+    /// <see cref="ImageClassifier.ForwardClassifier"/> turns it into logits (linear or cosine, <see cref="ImageClassifier.UseHead"/>).</remarks>
+    public sealed override Tensor ForwardEmbedding(Tensor features)
     {
         using var scope = NewDisposeScope();
-        return scope.MoveToOuter(Classifier.call(Dropout.call(AvgPool.call(features).flatten(1))));
+        return scope.MoveToOuter(Dropout.call(AvgPool.call(features).flatten(1)));
     }
 
     /// <inheritdoc />

@@ -5,12 +5,18 @@ using static TorchSharp.torch;
 namespace FashionVision.Models;
 
 /// <summary>
-/// The one shape every model in the zoo has: a feature extractor that ends in a spatial feature map, and a classifier head
-/// (global pooling, dropout, linear) that can be reset to another class count.
+/// The one shape every model in the zoo has: a feature extractor that ends in a spatial feature map, an embedding (global
+/// pooling, hidden layers, dropout) and a classifier that turns the embedding into logits and can be reset to another class
+/// count.
 /// </summary>
 /// <remarks>
-/// Splitting the forward pass in two is what fine-tuning (freeze the features, replace the head), Grad-CAM (gradients of a
-/// class score with respect to the last feature map) and feature extraction build on.
+/// <para>Splitting the forward pass is what fine-tuning (freeze the features, replace the head), Grad-CAM (gradients of a
+/// class score with respect to the last feature map), feature extraction and metric learning (center loss reads the
+/// embedding) build on: <c>logits = ForwardClassifier(ForwardEmbedding(ForwardFeatures(x)))</c>.</para>
+/// <para>The classifier is linear by default. <see cref="UseHead"/> with <see cref="HeadKind.Cosine"/> makes it a cosine
+/// classifier, <c>s·cos(embedding, wₖ)</c> over the same <see cref="Classifier"/> weight (its bias is not used): the head
+/// ArcFace trains (<c>ArcFaceLoss</c> adds the angular margin to the true class at training time; evaluation reads the plain
+/// cosine logits).</para>
 /// </remarks>
 public abstract class ImageClassifier : nn.Module<Tensor, Tensor>
 {
@@ -58,8 +64,72 @@ public abstract class ImageClassifier : nn.Module<Tensor, Tensor>
     /// <summary>Runs the feature extractor: input N×C×H×W to the last feature map N×F×h×w.</summary>
     public abstract Tensor ForwardFeatures(Tensor input);
 
-    /// <summary>Runs the classifier head: the feature map from <see cref="ForwardFeatures"/> to logits N×<see cref="NumClasses"/>.</summary>
-    public abstract Tensor ForwardHead(Tensor features);
+    /// <summary>
+    /// Runs the head up to its final layer: the feature map from <see cref="ForwardFeatures"/> to the embedding N×D that
+    /// <see cref="Classifier"/> reads (D = <c>Classifier.in_features</c>): global pooling, any hidden layers, and the dropout in
+    /// front of the classifier (active in training mode only).
+    /// </summary>
+    public abstract Tensor ForwardEmbedding(Tensor features);
+
+    /// <summary>
+    /// Runs the classifier: embeddings N×D to logits N×<see cref="NumClasses"/>. A linear head applies <see cref="Classifier"/>;
+    /// a cosine head gives <c>s·(e/‖e‖)·(wₖ/‖wₖ‖)</c> with s = <see cref="CosineScale"/> and wₖ the rows of the classifier's weight.
+    /// </summary>
+    public Tensor ForwardClassifier(Tensor embedding)
+    {
+        ArgumentNullException.ThrowIfNull(embedding);
+        if (Head == HeadKind.Linear)
+            return Classifier.call(embedding);
+        using var scope = NewDisposeScope();
+        var cosine = nn.functional.linear(nn.functional.normalize(embedding, p: 2, dim: 1), nn.functional.normalize(Classifier.weight!, p: 2, dim: 1));
+        return scope.MoveToOuter(cosine.mul(CosineScale));
+    }
+
+    /// <summary>Runs the classifier head: the feature map from <see cref="ForwardFeatures"/> to logits N×<see cref="NumClasses"/> (<c>ForwardClassifier(ForwardEmbedding(features))</c>).</summary>
+    public Tensor ForwardHead(Tensor features)
+    {
+        using var scope = NewDisposeScope();
+        return scope.MoveToOuter(ForwardClassifier(ForwardEmbedding(features)));
+    }
+
+    /// <summary>One forward pass that returns the logits and the embedding they were computed from (what center loss reads).</summary>
+    /// <param name="input">Images N×C×H×W.</param>
+    public (Tensor Logits, Tensor Embedding) ForwardWithEmbedding(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        var embedding = ForwardEmbedding(ForwardFeatures(input));
+        var logits = ForwardClassifier(embedding);
+        scope.MoveToOuter(logits, embedding);
+        return (logits, embedding);
+    }
+
+    /// <summary>Which classifier turns embeddings into logits (linear by default).</summary>
+    public virtual HeadKind Head => _head;
+
+    /// <summary>The scale s of a cosine head (0 for a linear head): logits lie in [−s, s].</summary>
+    public virtual double CosineScale => _cosineScale;
+
+    private HeadKind _head = HeadKind.Linear;
+    private double _cosineScale;
+
+    /// <summary>
+    /// Chooses the classifier: <see cref="HeadKind.Linear"/> (<c>Classifier(e)</c>) or <see cref="HeadKind.Cosine"/>
+    /// (<c>s·cos(e, wₖ)</c> over the same weight). The weight is kept, so the switch can be made on a trained model.
+    /// </summary>
+    /// <param name="head">The classifier kind.</param>
+    /// <param name="cosineScale">The scale s of a cosine head, finite and positive (ignored for a linear head).</param>
+    public virtual void UseHead(HeadKind head, double cosineScale = DefaultCosineScale)
+    {
+        if (!Enum.IsDefined(head))
+            throw new ArgumentOutOfRangeException(nameof(head), head, "Unknown head kind.");
+        if (head == HeadKind.Cosine && !(cosineScale > 0 && double.IsFinite(cosineScale)))
+            throw new ArgumentOutOfRangeException(nameof(cosineScale), cosineScale, "The cosine scale must be finite and positive.");
+        _head = head;
+        _cosineScale = head == HeadKind.Cosine ? cosineScale : 0;
+    }
+
+    /// <summary>The default scale s of a cosine head (16: softmax can still reach 0.99+ for one of 10 classes with a margin).</summary>
+    public const double DefaultCosineScale = 16;
 
     /// <summary>Replaces the classifier head with a freshly initialised one for <paramref name="numClasses"/> classes.</summary>
     public abstract void ResetClassifier(int numClasses);
@@ -107,7 +177,6 @@ public abstract class ImageClassifier : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        var features = ForwardFeatures(input);
-        return scope.MoveToOuter(ForwardHead(features));
+        return scope.MoveToOuter(ForwardClassifier(ForwardEmbedding(ForwardFeatures(input))));
     }
 }

@@ -8,10 +8,13 @@ namespace FashionVision.Models;
 internal static class Initialization
 {
     /// <summary>
-    /// He initialisation as torchvision's ResNet does it: every Conv2d gets kaiming-normal weights (fan-out, ReLU gain) and
-    /// zero bias, every BatchNorm weight 1 and bias 0; Linear layers keep PyTorch's default (uniform ±1/√fan-in).
+    /// He initialisation as torchvision's ResNet does it: every Conv2d gets kaiming-normal weights (fan-out by default, ReLU
+    /// gain) and zero bias, every BatchNorm weight 1 and bias 0; Linear layers keep PyTorch's default (uniform ±1/√fan-in).
     /// </summary>
-    public static void HeNormal(nn.Module model)
+    /// <param name="model">The model.</param>
+    /// <param name="mode">Which fan keeps its variance: fan-out (ResNet, the default) or fan-in (torchvision's DenseNet, whose
+    /// wide 1×1 bottlenecks would otherwise multiply the activations' scale layer after layer).</param>
+    public static void HeNormal(nn.Module model, nn.init.FanInOut mode = nn.init.FanInOut.FanOut)
     {
         using var noGrad = no_grad();
         foreach (var (_, module) in model.named_modules())
@@ -19,7 +22,7 @@ internal static class Initialization
             switch (module)
             {
                 case Conv2d conv:
-                    nn.init.kaiming_normal_(conv.weight, mode: nn.init.FanInOut.FanOut, nonlinearity: nn.init.NonlinearityType.ReLU);
+                    nn.init.kaiming_normal_(conv.weight, mode: mode, nonlinearity: nn.init.NonlinearityType.ReLU);
                     if (conv.bias is not null)
                         conv.bias.zero_();
                     break;

@@ -87,12 +87,12 @@ public sealed class LeNet5 : ImageClassifier
     }
 
     /// <inheritdoc />
-    public override Tensor ForwardHead(Tensor features)
+    public override Tensor ForwardEmbedding(Tensor features)
     {
         using var scope = NewDisposeScope();
         var x = relu.call(fc1.call(features.flatten(1)));
         x = relu.call(fc2.call(x));
-        return scope.MoveToOuter(fc3.call(dropout.call(x)));
+        return scope.MoveToOuter(dropout.call(x));
     }
 
     /// <inheritdoc />

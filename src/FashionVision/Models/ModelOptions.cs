@@ -35,6 +35,28 @@ public sealed record ModelOptions
     public double? Width { get; init; }
 
     /// <summary>
+    /// The classifier on top of the embedding (default <see cref="HeadKind.Linear"/>). <see cref="HeadKind.Cosine"/> gives the
+    /// cosine head ArcFace trains (see <see cref="ImageClassifier.UseHead"/>).
+    /// </summary>
+    public HeadKind Head { get; init; } = HeadKind.Linear;
+
+    /// <summary>The scale s of a cosine head (default 16); cosine logits lie in [−s, s]. Only used with <see cref="HeadKind.Cosine"/>.</summary>
+    public double CosineScale { get; init; } = ImageClassifier.DefaultCosineScale;
+
+    /// <summary>
+    /// The momentum of every BatchNorm layer's running statistics, in [0, 1]; <see langword="null"/> keeps PyTorch's 0.1.
+    /// PyTorch's convention: <c>running = (1 − momentum)·running + momentum·batch</c> (Keras' 0.99 is PyTorch's 0.01). A model
+    /// without BatchNorm (LeNet-5, the ViT) rejects it.
+    /// </summary>
+    public double? BatchNormMomentum { get; init; }
+
+    /// <summary>
+    /// The ε every BatchNorm layer adds to the variance, positive; <see langword="null"/> keeps PyTorch's 1e-5. It is part of
+    /// the inference function, so checkpoints record it. A model without BatchNorm rejects it.
+    /// </summary>
+    public double? BatchNormEpsilon { get; init; }
+
+    /// <summary>
     /// Explicit channel widths, one per channel group, as <see cref="Pruning.ChannelPruner"/> writes them (null: the
     /// architecture's own widths, scaled by <see cref="Width"/>). Only prunable models take it (<c>fast-cnn</c>: stem, stage 1,
     /// stage 2; the ResNets: four stage widths, then one inner width per block; see <see cref="Pruning.IChannelPrunable"/>),
@@ -56,11 +78,13 @@ public sealed record ModelOptions
     /// 1×28×28 images). Stored in checkpoints with the other options, so every model rebuilt from one preprocesses alike.
     /// </summary>
     public InputPreprocessing? Preprocessing { get; init; }
+
     /// <summary>Value equality over every option, with <see cref="ChannelWidths"/> compared element by element.</summary>
     /// <param name="other">The options to compare with.</param>
     public bool Equals(ModelOptions? other) =>
         other is not null && InputChannels == other.InputChannels && NumClasses == other.NumClasses && DropRate == other.DropRate &&
-        Attention == other.Attention && Width == other.Width && Seed == other.Seed && Equals(Preprocessing, other.Preprocessing) &&
+        Attention == other.Attention && Width == other.Width && Head == other.Head && CosineScale == other.CosineScale &&
+        BatchNormMomentum == other.BatchNormMomentum && BatchNormEpsilon == other.BatchNormEpsilon && Seed == other.Seed && Equals(Preprocessing, other.Preprocessing) &&
         (ChannelWidths is null ? other.ChannelWidths is null : other.ChannelWidths is not null && ChannelWidths.SequenceEqual(other.ChannelWidths));
 
     /// <inheritdoc />
@@ -72,10 +96,33 @@ public sealed record ModelOptions
         hash.Add(DropRate);
         hash.Add(Attention);
         hash.Add(Width);
+        hash.Add(Head);
+        hash.Add(CosineScale);
+        hash.Add(BatchNormMomentum);
+        hash.Add(BatchNormEpsilon);
         hash.Add(Seed);
         hash.Add(Preprocessing);
         foreach (int width in ChannelWidths ?? [])
             hash.Add(width);
         return hash.ToHashCode();
+    }
+
+    private static readonly System.Text.Json.JsonSerializerOptions Reader = new()
+    {
+        PropertyNameCaseInsensitive = true,
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.KebabCaseLower) },
+    };
+
+    /// <summary>
+    /// Reads options from JSON as checkpoints store them, whichever spelling wrote them: the library's (<c>"Head": "Cosine"</c>)
+    /// or the CLI's camel case with kebab-case values (<c>"head": "cosine"</c>, <c>"attention": "squeeze-excitation"</c>).
+    /// Absent properties keep their defaults.
+    /// </summary>
+    /// <param name="json">A JSON object.</param>
+    /// <exception cref="System.Text.Json.JsonException">The text is not JSON, or a value does not fit its property.</exception>
+    public static ModelOptions FromJson(string json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        return System.Text.Json.JsonSerializer.Deserialize<ModelOptions>(json, Reader) ?? new ModelOptions();
     }
 }

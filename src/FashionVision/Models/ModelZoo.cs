@@ -86,7 +86,22 @@ public static partial class ModelZoo
                 return new FastResNet(o.InputChannels, o.NumClasses, width: Math.Max(1, (int)Math.Round(32 * (o.Width ?? 1.0))), blocks: 2, dropRate: o.DropRate ?? 0.1);
             },
             "FastCnn's layout made deeper for the accuracy recipes: conv w @28 pooled to 14, conv 2w + two residual blocks @14, pool, conv 4w + two residual blocks @7, avg+max pooling, linear (w = 32·Width)",
-            "93.15% Fashion-MNIST test after 7 epochs with flips and crops, seed 0 (measured here 2026-11-30: scratch search, docs/recipes.md)");
+            "93.15% Fashion-MNIST test after 7 epochs with flips and crops, seed 0 (measured here 2026-11-30: dotnet run -c Release --project benchmarks/FashionVision.SpeedSearch -- model=fast-resnet bf16=1 whiten=2 epochs=100 vbudget=600 vrate=700 aug=flipcrop pad=2 pct=0.15 tta=flip)");
+        Add("densenet-bc-100", o =>
+            {
+                RequireNoAttention(o, "densenet-bc-100");
+                return new DenseNet(100, Initialization.Scale(12, o.Width ?? 1.0), o.InputChannels, o.NumClasses, o.DropRate ?? 0.0);
+            },
+            "DenseNet-BC (L = 100, k = 12) for 28×28: 3×3 stem (2k), three dense blocks of 16 bottleneck layers (BN-ReLU-conv1×1 4k-BN-ReLU-conv3×3 k) at 28, 14 and 7 px, transitions halve channels and size (k = 12·Width)",
+            "95.49% CIFAR-10 test with augmentation, 4.51% error (Huang et al. 2017, CVPR, arXiv:1608.06993, Table 2); 0.8M parameters");
+        Add("small-vit", o =>
+            {
+                RequireNoAttention(o, "small-vit");
+                return new VisionTransformer(patchSize: 4, dimension: 4 * Initialization.Scale(24, o.Width ?? 1.0), depth: 6, heads: 4, mlpRatio: 2,
+                    inputChannels: o.InputChannels, numClasses: o.NumClasses, dropRate: o.DropRate ?? 0.0);
+            },
+            "small Vision Transformer: 4×4 patches (49 tokens), width 96 (96·Width), 6 pre-norm blocks with 4 heads and MLP 2×, learned positions, mean-token head",
+            "72.2% ImageNet top-1 for DeiT-Ti, a 5.7M-parameter ViT trained from scratch on ImageNet-1k with strong augmentation (Touvron et al., ICML 2021, arXiv:2012.12877, Table 5)");
     }
 
     /// <summary>The registered names, in registration order (built-in models first).</summary>
@@ -159,6 +174,19 @@ public static partial class ModelZoo
             model.Dispose();
             throw new ArgumentException(
                 $"Model '{registration.Name}' does not take ModelOptions.ChannelWidths [{string.Join(", ", widths)}]; fast-cnn and the ResNets do (see IChannelPrunable).", nameof(options));
+        }
+        try
+        {
+            if ((options.BatchNormMomentum is not null || options.BatchNormEpsilon is not null) &&
+                BatchNormSettings.Apply(model, options.BatchNormMomentum, options.BatchNormEpsilon) == 0)
+                throw new ArgumentException(
+                    $"Model '{registration.Name}' has no BatchNorm layers; ModelOptions.BatchNormMomentum and BatchNormEpsilon must be unset.", nameof(options));
+            model.UseHead(options.Head, options.CosineScale);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
         }
         return preprocessing is null ? model : new PreprocessedClassifier(model, preprocessing, options.InputChannels);
     }
@@ -249,6 +277,14 @@ public static partial class ModelZoo
             throw new ArgumentOutOfRangeException(nameof(options), w, "ModelOptions.Width must be in (0, 64].");
         if (!Enum.IsDefined(options.Attention))
             throw new ArgumentOutOfRangeException(nameof(options), options.Attention, "ModelOptions.Attention is not a defined value.");
+        if (!Enum.IsDefined(options.Head))
+            throw new ArgumentOutOfRangeException(nameof(options), options.Head, "ModelOptions.Head is not a defined value.");
+        if (!(options.CosineScale > 0 && double.IsFinite(options.CosineScale)))
+            throw new ArgumentOutOfRangeException(nameof(options), options.CosineScale, "ModelOptions.CosineScale must be finite and positive.");
+        if (options.BatchNormMomentum is double m && !(m >= 0 && m <= 1))
+            throw new ArgumentOutOfRangeException(nameof(options), m, "ModelOptions.BatchNormMomentum must be in [0, 1].");
+        if (options.BatchNormEpsilon is double eps && !(eps > 0 && double.IsFinite(eps)))
+            throw new ArgumentOutOfRangeException(nameof(options), eps, "ModelOptions.BatchNormEpsilon must be finite and positive.");
         options.Preprocessing?.Validate(options.InputChannels);
         if (options.ChannelWidths is { } widths)
         {

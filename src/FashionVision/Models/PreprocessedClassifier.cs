@@ -91,7 +91,17 @@ public sealed class PreprocessedClassifier : ImageClassifier
     }
 
     /// <inheritdoc />
-    public override Tensor ForwardHead(Tensor features) => model.ForwardHead(features);
+    public override Tensor ForwardEmbedding(Tensor features) => model.ForwardEmbedding(features);
+
+    /// <inheritdoc />
+    public override HeadKind Head => model.Head;
+
+    /// <inheritdoc />
+    public override double CosineScale => model.CosineScale;
+
+    /// <inheritdoc />
+    /// <remarks>Sets the inner model's classifier (the wrapper has none of its own).</remarks>
+    public override void UseHead(HeadKind head, double cosineScale = DefaultCosineScale) => model.UseHead(head, cosineScale);
 
     /// <inheritdoc />
     public override Tensor forward(Tensor input)

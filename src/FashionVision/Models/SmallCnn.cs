@@ -79,11 +79,11 @@ public sealed class SmallCnn : ImageClassifier
     }
 
     /// <inheritdoc />
-    public override Tensor ForwardHead(Tensor features)
+    public override Tensor ForwardEmbedding(Tensor features)
     {
         using var scope = NewDisposeScope();
         var x = relu.call(fc1.call(avgpool.call(features).flatten(1)));
-        return scope.MoveToOuter(fc2.call(dropout.call(x)));
+        return scope.MoveToOuter(dropout.call(x));
     }
 
     /// <inheritdoc />

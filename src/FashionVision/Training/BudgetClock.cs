@@ -42,7 +42,7 @@ internal sealed class BudgetClock
         double reserve = imagesTrained > 0 && _budget.ReserveForImages > 0
             ? elapsed / imagesTrained * _budget.ForwardCostRatio * _budget.ReserveForImages
             : 0;
-        double available = WindowSeconds - reserve;
+        double available = WindowSeconds - reserve - _budget.Margin.TotalSeconds;
         double fraction = available <= 0 ? 1 : Math.Min(1, elapsed / available);
         Fraction = Math.Max(Fraction, fraction);
         return Fraction;

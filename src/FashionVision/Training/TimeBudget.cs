@@ -27,6 +27,12 @@ public sealed record TimeBudget(TimeSpan Total)
     /// <summary>The cost of one forward pass relative to one training image (forward, backward and update), used for <see cref="ReserveForImages"/> (default 1/3).</summary>
     public double ForwardCostRatio { get; init; } = 1.0 / 3;
 
+    /// <summary>
+    /// Time kept back at the end for what neither training nor <see cref="ReserveForImages"/> counts: printing the result,
+    /// writing files, the process's exit (default zero).
+    /// </summary>
+    public TimeSpan Margin { get; init; }
+
     /// <summary>Throws an <see cref="ArgumentException"/> naming the field at fault.</summary>
     public void Validate()
     {
@@ -34,6 +40,8 @@ public sealed record TimeBudget(TimeSpan Total)
             throw new ArgumentOutOfRangeException(nameof(Total), Total, "TimeBudget.Total must be positive.");
         if (ReserveForImages < 0)
             throw new ArgumentOutOfRangeException(nameof(ReserveForImages), ReserveForImages, "TimeBudget.ReserveForImages cannot be negative.");
+        if (Margin < TimeSpan.Zero || Margin >= Total)
+            throw new ArgumentOutOfRangeException(nameof(Margin), Margin, "TimeBudget.Margin must be zero or more and less than the budget.");
         if (!(ForwardCostRatio > 0 && double.IsFinite(ForwardCostRatio)))
             throw new ArgumentOutOfRangeException(nameof(ForwardCostRatio), ForwardCostRatio, "TimeBudget.ForwardCostRatio must be positive.");
     }

@@ -347,10 +347,7 @@ public sealed class Trainer : IDisposable
         Tensor images = batch.Images, targets = batch.Labels;
         if (Options.Augmentation is { } augmentation)
             (images, targets) = augmentation.Apply(images, targets, _generator!);
-        var logits = AsFloat32(Model.forward(images));
-        Tensor loss = Loss is DistillationLoss distillation
-            ? distillation.Forward(logits, targets, TeacherLogits(images))
-            : Loss.Forward(logits, targets);
+        var (logits, loss) = ForwardAndLoss(images, targets);
         double lossValue = loss.item<float>();
         using (no_grad())
             correct.add_(logits.argmax(1).eq(batch.Labels).sum());
@@ -388,6 +385,21 @@ public sealed class Trainer : IDisposable
                 c.OnAfterOptimizerStep(this);
         }
         return lossValue;
+    }
+
+    /// <summary>The forward pass and the loss: distillation also runs the teacher, a loss on the embedding gets it from the same pass.</summary>
+    private (Tensor Logits, Tensor Loss) ForwardAndLoss(Tensor images, Tensor targets)
+    {
+        if (Loss is EmbeddingLoss embeddingLoss)
+        {
+            var (output, embeddings) = embeddingLoss.RequireImageClassifier(Model).ForwardWithEmbedding(images);
+            output = AsFloat32(output);
+            return (output, embeddingLoss.Forward(output, AsFloat32(embeddings), targets));
+        }
+        var logits = AsFloat32(Model.forward(images));
+        return (logits, Loss is DistillationLoss distillation
+            ? distillation.Forward(logits, targets, TeacherLogits(images))
+            : Loss.Forward(logits, targets));
     }
 
     private Tensor TeacherLogits(Tensor images)
@@ -488,6 +500,7 @@ public sealed class Trainer : IDisposable
             _callbacks.Add(stopping);
             _ownedCallbacks.Add(stopping);
         }
+        _callbacks.AddRange(Loss.Callbacks);
         _callbacks.AddRange(Options.Callbacks);
         if (Options.CheckpointDirectory is { } directory)
             _callbacks.Add(new ModelCheckpoint(directory, Options.Monitor));

@@ -160,7 +160,7 @@ public sealed record TrainerOptions
     /// <summary>The model's options as JSON, stored in checkpoints next to <see cref="ModelName"/> (optional).</summary>
     public string? ModelOptionsJson { get; init; }
 
-    /// <summary>Extra callbacks, called in order after the built-in ones (EMA, early stopping) and before checkpointing.</summary>
+    /// <summary>Extra callbacks, called in order after the built-in ones (EMA, early stopping) and the loss's (<see cref="ClassificationLoss.Callbacks"/>), and before checkpointing.</summary>
     public IReadOnlyList<TrainerCallback> Callbacks { get; init; } = Array.Empty<TrainerCallback>();
 
     /// <summary>Where the trainer logs (default none).</summary>

@@ -4,59 +4,19 @@ using static TorchSharp.torch;
 namespace FashionVision.Transforms;
 
 /// <summary>
-/// TrivialAugment (Müller and Hutter, 2021) restricted to operations that mean something for grayscale images: per selected
-/// sample, one operation is drawn uniformly from <see cref="Operations"/> with a uniformly drawn magnitude bin and a random sign.
+/// TrivialAugment (Müller and Hutter, 2021) over the grayscale operations of <see cref="AugmentOperation"/>: per selected
+/// sample, one operation is drawn uniformly with a uniformly drawn magnitude bin and a random sign.
 /// All geometric choices of the batch are applied with one resampling; the photometric ones are evaluated batch-wide and
 /// selected per sample.
 /// </summary>
 /// <remarks>
-/// Colour, hue and equalize are left out (meaningless or costly per sample on grayscale). Ranges are those of TrivialAugmentWide
-/// except rotation (±<see cref="MaxRotation"/>°, default 30) and translation (±<see cref="MaxTranslate"/> of the size, default
-/// 0.3), which Wide sets for 32×32 colour photos and which would erase most of a 28×28 garment or digit.
+/// The ranges are TrivialAugmentWide's (<see cref="AugmentationRanges.Wide"/>) except rotation (±<see cref="MaxRotation"/>°,
+/// default 30) and translation (±<see cref="MaxTranslate"/> of the size, default 0.3), which Wide sets for 32×32 colour photos
+/// and which would erase most of a 28×28 garment or digit.
 /// </remarks>
 public sealed class TrivialAugment : RandomBatchTransform
 {
-    /// <summary>The operations, in the order their indices are drawn.</summary>
-    public enum Operation
-    {
-        /// <summary>No change.</summary>
-        Identity,
-
-        /// <summary>Horizontal shear up to atan(0.99) ≈ 44.7°.</summary>
-        ShearX,
-
-        /// <summary>Vertical shear up to atan(0.99).</summary>
-        ShearY,
-
-        /// <summary>Horizontal shift.</summary>
-        TranslateX,
-
-        /// <summary>Vertical shift.</summary>
-        TranslateY,
-
-        /// <summary>Rotation.</summary>
-        Rotate,
-
-        /// <summary>Brightness factor in [0.01, 1.99].</summary>
-        Brightness,
-
-        /// <summary>Contrast factor in [0.01, 1.99].</summary>
-        Contrast,
-
-        /// <summary>Sharpness factor in [0.01, 1.99].</summary>
-        Sharpness,
-
-        /// <summary>Keep 2 to 8 bits.</summary>
-        Posterize,
-
-        /// <summary>Invert above a threshold in [0, 1].</summary>
-        Solarize,
-
-        /// <summary>Stretch to the full range.</summary>
-        AutoContrast,
-    }
-
-    private static readonly Operation[] AllOperations = Enum.GetValues<Operation>();
+    private readonly AugmentationRanges _ranges;
 
     /// <summary>Creates the policy.</summary>
     /// <param name="magnitudeBins">The number of magnitude levels, ≥ 2 (31 in the paper).</param>
@@ -75,10 +35,11 @@ public sealed class TrivialAugment : RandomBatchTransform
         if (MaxTranslate > 1)
             throw new ArgumentOutOfRangeException(nameof(maxTranslate), maxTranslate, "The translation fraction must lie in [0, 1].");
         Fill = TransformGuard.Finite(fill, nameof(fill));
+        _ranges = AugmentationRanges.Wide(MaxRotation, MaxTranslate).Validate(nameof(maxRotation));
     }
 
     /// <summary>The operations drawn from.</summary>
-    public static IReadOnlyList<Operation> Operations => AllOperations;
+    public static IReadOnlyList<AugmentOperation> Operations => AugmentOperations.All;
 
     /// <summary>The number of magnitude levels.</summary>
     public int MagnitudeBins { get; }
@@ -96,44 +57,16 @@ public sealed class TrivialAugment : RandomBatchTransform
     protected override Tensor? DrawParameters(long[] shape, Generator generator)
     {
         using var scope = NewDisposeScope();
+        int operations = AugmentOperations.All.Length;
         var u = rand(new[] { shape[0], 3 }, ScalarType.Float64, generator: generator);
-        var op = (u[.., 0] * AllOperations.Length).floor_().clamp_max_(AllOperations.Length - 1);
+        var op = (u[.., 0] * operations).floor_().clamp_max_(operations - 1);
         var magnitude = (u[.., 1] * MagnitudeBins).floor_().clamp_max_(MagnitudeBins - 1).div_(MagnitudeBins - 1);
-        var sign = where(u[.., 2].lt(0.5), -1.0, 1.0);
-        return scope.MoveToOuter(stack(new[] { op, magnitude, sign }, 1).to(ScalarType.Float32));
+        return scope.MoveToOuter(stack(new[] { op, magnitude, AugmentOperations.Signs(u[.., 2]) }, 1).to(ScalarType.Float32));
     }
 
     /// <inheritdoc />
-    protected override (Tensor Images, Tensor Targets) Transform(Tensor images, Tensor targets, Tensor applied, Tensor? parameters)
-    {
-        long n = images.shape[0], h = images.shape[2], w = images.shape[3];
-        var op = parameters![.., 0].to(ScalarType.Int64);
-        var m = parameters[.., 1];
-        var signed = m * parameters[.., 2];
-        Tensor Is(Operation o) => op.eq((long)o).logical_and(applied);
-        Tensor Where(Operation o, Tensor value) => where(Is(o), value, zeros_like(value));
-
-        var degrees = 180 / Math.PI;
-        var matrices = TransformFunctional.AffineMatrix(
-            Where(Operation.Rotate, signed * MaxRotation),
-            Where(Operation.TranslateX, signed * (MaxTranslate * w)),
-            Where(Operation.TranslateY, signed * (MaxTranslate * h)),
-            ones(n, device: images.device),
-            Where(Operation.ShearX, (signed * 0.99).atan() * degrees),
-            Where(Operation.ShearY, (signed * 0.99).atan() * degrees));
-        var geometric = Is(Operation.Rotate).logical_or(Is(Operation.TranslateX)).logical_or(Is(Operation.TranslateY))
-            .logical_or(Is(Operation.ShearX)).logical_or(Is(Operation.ShearY));
-        var result = Select(geometric, TransformFunctional.AffineWarp(images, matrices, Fill), images);
-
-        var factor = 1 + signed * 0.99;
-        result = Select(Is(Operation.Brightness), TransformFunctional.AdjustBrightness(images, factor), result);
-        result = Select(Is(Operation.Contrast), TransformFunctional.AdjustContrast(images, factor), result);
-        result = Select(Is(Operation.Sharpness), TransformFunctional.AdjustSharpness(images, factor), result);
-        result = Select(Is(Operation.Posterize), TransformFunctional.Posterize(images, (8 - m * 6).floor()), result);
-        result = Select(Is(Operation.Solarize), TransformFunctional.Solarize(images, 1 - m), result);
-        result = Select(Is(Operation.AutoContrast), TransformFunctional.AutoContrast(images), result);
-        return (result, targets);
-    }
+    protected override (Tensor Images, Tensor Targets) Transform(Tensor images, Tensor targets, Tensor applied, Tensor? parameters) =>
+        (AugmentOperations.Apply(images, parameters![.., 0].to(ScalarType.Int64), parameters[.., 1], parameters[.., 2], applied, _ranges, Fill), targets);
 
     /// <inheritdoc />
     public override string Describe() =>

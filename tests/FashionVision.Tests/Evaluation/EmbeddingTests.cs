@@ -88,7 +88,7 @@ public class EmbeddingTests
     [TestCaseSource(nameof(ZooModels))]
     public void FeatureExtractorReturnsWhatTheClassifierReadsForEveryZooModel(string name)
     {
-        // The penultimate features, fed to the model's final linear layer, must give exactly the model's logits.
+        // The penultimate features, fed to the model's classifier, must give exactly the model's logits.
         var registration = ModelZoo.GetRegistration(name);
         var options = ModelZoo.DefaultOptions(name) with { NumClasses = 4, Seed = 1 };
         using var model = ModelZoo.Create(name, options);
@@ -101,8 +101,27 @@ public class EmbeddingTests
         Assert.That(features.shape, Is.EqualTo(new long[] { 3, model.Classifier.in_features }));
         using var noGrad = no_grad();
         using var logits = model.call(images.to_type(ScalarType.Float32).div(255));
-        using var fromFeatures = model.Classifier.call(features);
+        using var fromFeatures = model.ForwardClassifier(features);
         Assert.That(fromFeatures.allclose(logits, rtol: 1e-4, atol: 1e-4), Is.True);
         Assert.That(model.training, Is.False);
+    }
+
+    [Test]
+    public void FeatureExtractorReturnsTheEmbeddingACosineHeadReads()
+    {
+        // A cosine head reads the classifier's weight without calling it: the features still give the model's logits.
+        var options = ModelZoo.DefaultOptions("small-cnn") with { NumClasses = 3, Seed = 2, Head = HeadKind.Cosine };
+        using var model = ModelZoo.Create("small-cnn", options);
+        using var g = new Generator(2);
+        using var images = randint(0, 256, new long[] { 2, 1, 28, 28 }, generator: g, dtype: ScalarType.Byte);
+        using var data = new InMemoryDataset(images.clone(), tensor(new long[] { 0, 2 }), new[] { "a", "b", "c" });
+
+        using var features = FeatureExtractor.Extract(model, data);
+
+        using var noGrad = no_grad();
+        using var logits = model.call(images.to_type(ScalarType.Float32).div(255));
+        using var fromFeatures = model.ForwardClassifier(features);
+        Assert.That(fromFeatures.allclose(logits, rtol: 1e-4, atol: 1e-4), Is.True);
+        Assert.That(logits.abs().max().item<float>(), Is.LessThanOrEqualTo((float)ImageClassifier.DefaultCosineScale + 1e-4f), "cosine logits lie in [-s, s]");
     }
 }

@@ -8,6 +8,7 @@ public class ModelZooTests
     private static readonly string[] BuiltIn =
     {
         "lenet5", "small-cnn", "vgg-cnn", "resnet18", "resnet18-imagenet", "se-resnet18", "cbam-resnet18", "wrn-16-4", "wrn-28-10", "fast-cnn", "mobilenet", "fast-resnet",
+        "densenet-bc-100", "small-vit",
     };
 
     [Test]
@@ -108,6 +109,94 @@ public class ModelZooTests
         Assert.Throws<ArgumentOutOfRangeException>(() => ModelZoo.Create("small-cnn", new ModelOptions { DropRate = 1.0 }));
         Assert.Throws<ArgumentOutOfRangeException>(() => ModelZoo.Create("mobilenet", new ModelOptions { Width = double.NaN }));
         Assert.Throws<ArgumentOutOfRangeException>(() => ModelZoo.Create("small-cnn", new ModelOptions { InputChannels = -1 }));
+    }
+
+    [Test]
+    public void BatchNormMomentumAndEpsilonReachEveryBatchNormLayer()
+    {
+        foreach (var name in new[] { "small-cnn", "fast-cnn", "densenet-bc-100", "mobilenet" })
+        {
+            using var model = ModelZoo.Create(name, new ModelOptions { Width = 0.25, BatchNormMomentum = 0.01, BatchNormEpsilon = 1e-3 });
+            var norms = model.modules().OfType<TorchSharp.Modules.BatchNorm>().ToList();
+            Assert.That(norms, Is.Not.Empty, name);
+            Assert.That(norms.Select(n => n.momentum), Is.All.EqualTo(0.01), name);
+            Assert.That(norms.Select(n => n.eps), Is.All.EqualTo(1e-3), name);
+        }
+        using var defaults = ModelZoo.Create("small-cnn", new ModelOptions { Width = 0.25 });
+        Assert.That(defaults.modules().OfType<TorchSharp.Modules.BatchNorm>().Select(n => (n.momentum, n.eps)), Is.All.EqualTo(((double?)0.1, 1e-5)));
+
+        // ε is part of the inference function: the same weights give other outputs.
+        using var a = ModelZoo.Create("small-cnn", new ModelOptions { Width = 0.25, Seed = 4 });
+        using var b = ModelZoo.Create("small-cnn", new ModelOptions { Width = 0.25, Seed = 4, BatchNormEpsilon = 0.5 });
+        a.eval();
+        b.eval();
+        using var input = rand(2, 1, 28, 28, generator: new Generator(1));
+        Assert.That(a.call(input).allclose(b.call(input), 1e-4, 1e-4), Is.False);
+
+        // A model without BatchNorm rejects the options it cannot honour; bad values are rejected by name.
+        Assert.That(Assert.Throws<ArgumentException>(() => ModelZoo.Create("small-vit", new ModelOptions { BatchNormMomentum = 0.01 }))!.Message,
+            Does.Contain("no BatchNorm"));
+        Assert.Throws<ArgumentException>(() => ModelZoo.Create("lenet5", new ModelOptions { BatchNormEpsilon = 1e-3 }));
+        Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => ModelZoo.Create("small-cnn", new ModelOptions { BatchNormMomentum = 1.5 }))!.Message,
+            Does.Contain("BatchNormMomentum"));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ModelZoo.Create("small-cnn", new ModelOptions { BatchNormEpsilon = 0 }));
+    }
+
+    [Test]
+    public void CosineHeadGivesScaledCosinesOfTheClassifierWeights()
+    {
+        using var model = ModelZoo.Create("small-cnn", new ModelOptions { Width = 0.25, Seed = 3, Head = HeadKind.Cosine, CosineScale = 8 });
+        Assert.That(model.Head, Is.EqualTo(HeadKind.Cosine));
+        Assert.That(model.CosineScale, Is.EqualTo(8));
+        model.eval();
+        using var scope = NewDisposeScope();
+        var input = rand(4, 1, 28, 28, generator: new Generator(2));
+        var (logits, embedding) = model.ForwardWithEmbedding(input);
+        // By hand: s · (e·w)/(‖e‖‖w‖) for every sample and class.
+        var w = model.Classifier.weight!;
+        var expected = embedding.matmul(w.t()) / embedding.square().sum(1, true).sqrt().mul(w.square().sum(1, true).sqrt().t()) * 8;
+        Assert.That(logits.allclose(expected, 1e-5, 1e-5), Is.True);
+        Assert.That(logits.abs().max().item<float>(), Is.LessThanOrEqualTo(8.0001f));
+        Assert.That(model.call(input).allclose(logits), Is.True, "forward = the cosine head over the embedding");
+
+        // The same weights as a linear head give W·e + b; switching back and forth keeps the weights.
+        model.UseHead(HeadKind.Linear);
+        Assert.That(model.call(input).allclose(model.Classifier.call(embedding), 1e-5, 1e-5), Is.True);
+        Assert.Throws<ArgumentOutOfRangeException>(() => model.UseHead(HeadKind.Cosine, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ModelZoo.Create("small-cnn", new ModelOptions { Head = HeadKind.Cosine, CosineScale = double.NaN }));
+    }
+
+    [Test]
+    public void ModelOptionsFromJsonReadsTheLibrarysAndTheClisSpelling()
+    {
+        var options = new ModelOptions { InputChannels = 3, Width = 0.5, Attention = AttentionKind.SqueezeExcitation, Head = HeadKind.Cosine, CosineScale = 12, BatchNormEpsilon = 1e-3 };
+        // The library's checkpoints (TrainerOptions.WithZooModel): property and enum names as declared.
+        string library = System.Text.Json.JsonSerializer.Serialize(options, new System.Text.Json.JsonSerializerOptions
+        {
+            Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() },
+        });
+        Assert.That(ModelOptions.FromJson(library), Is.EqualTo(options));
+        // The CLI's run folders: camel case, kebab-case enum values (before this reader, the library silently read defaults).
+        const string cli = """{"inputChannels":3,"numClasses":10,"width":0.5,"attention":"squeeze-excitation","head":"cosine","cosineScale":12,"batchNormEpsilon":0.001}""";
+        Assert.That(ModelOptions.FromJson(cli), Is.EqualTo(options));
+        Assert.That(ModelOptions.FromJson("{}"), Is.EqualTo(new ModelOptions()));
+        Assert.Throws<System.Text.Json.JsonException>(() => ModelOptions.FromJson("""{"head":"quadratic"}"""));
+    }
+
+    [Test]
+    public void ForwardWithEmbeddingReturnsTheClassifiersInput()
+    {
+        foreach (var name in new[] { "lenet5", "fast-cnn", "small-vit", "densenet-bc-100" })
+        {
+            using var scope = NewDisposeScope();
+            using var model = ModelZoo.Create(name, new ModelOptions { Width = name == "lenet5" ? null : 0.25, Seed = 1 });
+            model.eval();
+            var input = rand(3, 1, 28, 28, generator: new Generator(5));
+            var (logits, embedding) = model.ForwardWithEmbedding(input);
+            Assert.That(embedding.shape, Is.EqualTo(new[] { 3, model.Classifier.in_features }), name);
+            Assert.That(logits.allclose(model.Classifier.call(embedding), 1e-5, 1e-6), Is.True, name);
+            Assert.That(logits.allclose(model.call(input), 1e-5, 1e-6), Is.True, name);
+        }
     }
 
     [Test]

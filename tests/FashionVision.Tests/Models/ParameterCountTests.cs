@@ -87,6 +87,31 @@ public class ParameterCountTests
     }
 
     [Test]
+    public void DenseNetBc100()
+    {
+        // L = 100, k = 12: 16 bottleneck layers per block. A layer reading c channels has BN(c) 2c + conv1×1 c·48 + BN(48) 96 +
+        // conv3×3 48·12·9 = 5,184, i.e. 50c + 5,280; a block from c0 sums to 800·c0 + 16·5,280 + 50·12·(0 + 1 + … + 15) = 800·c0 + 156,480.
+        // stem 1·24·9 = 216; block1 (c0 24 → 216) 175,680; transition1 BN(216) 432 + 216·108 = 23,760; block2 (108 → 300) 242,880;
+        // transition2 BN(300) 600 + 300·150 = 45,600; block3 (150 → 342) 276,480; final BN(342) 684; fc 342·10 + 10 = 3,430.
+        Assert.That(Count("densenet-bc-100"), Is.EqualTo(768_730));
+        // Three input channels (CIFAR), the paper's "0.8M" (Huang et al. 2017, Table 2): 2 × 24 × 9 more stem weights.
+        Assert.That(Count("densenet-bc-100", new ModelOptions { InputChannels = 3 }), Is.EqualTo(768_730 + 432));
+    }
+
+    [Test]
+    public void SmallVit()
+    {
+        // D = 96, 6 blocks, MLP 192, 49 tokens. Patch embedding 16·96 + 96 = 1,632; positions 49·96 = 4,704; per block: two
+        // LayerNorms 2·2·96 = 384, q/k/v/projection 4·(96² + 96) = 37,248, MLP 96·192 + 192 + 192·96 + 96 = 37,152 → 74,784;
+        // final LayerNorm 192; fc 96·10 + 10 = 970. Total 1,632 + 4,704 + 6·74,784 + 192 + 970 = 456,202.
+        Assert.That(Count("small-vit"), Is.EqualTo(456_202));
+        // Width 0.5: D = 48, MLP 96.
+        long d = 48, mlp = 96;
+        long block = 4 * d + 4 * (d * d + d) + (d * mlp + mlp) + (mlp * d + d);
+        Assert.That(Count("small-vit", new ModelOptions { Width = 0.5 }), Is.EqualTo(16 * d + d + 49 * d + 6 * block + 2 * d + d * 10 + 10));
+    }
+
+    [Test]
     public void FastCnnCount()
     {
         // w = 24, every conv bias-free + BN (2·out): stem 1·24·9 + 48 = 264; widen1 24·48·9 + 96 = 10,464; res1 48·48·9 + 96

@@ -47,7 +47,7 @@ public class RecipesTests
         {
             Assert.That(recipe.Options.ModelName, Is.EqualTo(ModelZoo.FastCnnName), recipe.Name);
             Assert.DoesNotThrow(() => recipe.Options.Validate(), recipe.Name);
-            Assert.That(recipe.AugmentationPreset, Is.EqualTo(recipe.Options.Augmentation is null ? "none" : "basic"), recipe.Name);
+            Assert.That(recipe.AugmentationPreset, recipe.Options.Augmentation is null ? Is.EqualTo("none") : Is.AnyOf("basic", recipe.Options.Augmentation.Describe()), recipe.Name);
             Assert.That(recipe.TestTimeViews, Is.EqualTo(recipe.Tta.IsIdentity ? 1 : 2), recipe.Name + ": plain or flip test-time augmentation");
             using var model = recipe.CreateModel(1, 10);
             Assert.That(model, Is.InstanceOf<FastCnn>(), recipe.Name);

@@ -100,6 +100,21 @@ public class TimeBudgetTests
     }
 
     [Test]
+    public void TheMarginComesOutOfTheBudgetToo()
+    {
+        using var train = Bars(64);
+        using var model = new TinyNet();
+        var clock = new FakeClock(T0);
+        clock.Advance(TimeSpan.FromSeconds(4));
+        // As above, with 3 s more kept back: 20 − 4 − 2 − 3 = 11 one-second steps.
+        var budget = new TimeBudget(TimeSpan.FromSeconds(20)) { StartedAt = T0, ReserveForImages = 48, Margin = TimeSpan.FromSeconds(3) };
+        using var trainer = new Trainer(model, Budgeted(clock, budget));
+        trainer.Fit(train);
+        Assert.That(trainer.GlobalStep, Is.EqualTo(11));
+        Assert.Throws<ArgumentOutOfRangeException>(() => (budget with { Margin = TimeSpan.FromSeconds(20) }).Validate());
+    }
+
+    [Test]
     public void EpochsStayAnUpperBound()
     {
         using var train = Bars(64);

@@ -21,6 +21,8 @@ public class ChainTests
             ("CutMix", p => new CutMix(10, 1, p)),
             ("Mixup", p => new Mixup(10, 1, p)),
             ("TrivialAugment", p => new TrivialAugment(p: p)),
+            ("RandAugment", p => new RandAugment(p: p)),
+            ("AutoAugment", p => new AutoAugment(p: p)),
             ("RandomApply", p => new RandomApply(new RandomRotation(20, 1), p)),
         };
 
@@ -36,9 +38,12 @@ public class ChainTests
         Assert.That(targets.IsSameAs(labels), Is.True);
     }
 
-    /// <summary>The random ops for which every draw changes a sample (a random crop may draw the centred, unshifted crop).</summary>
+    /// <summary>
+    /// The random ops for which every draw changes a sample (a random crop may draw the centred, unshifted crop; RandAugment may
+    /// draw the identity twice; an AutoAugment sub-policy's steps may all be skipped by their probabilities).
+    /// </summary>
     private static IEnumerable<TestCaseData> AlwaysChangingOps() =>
-        Ops.Where(o => o.Name != "Crop").Select(o => new TestCaseData(o.Build).SetArgDisplayNames(o.Name));
+        Ops.Where(o => o.Name is not ("Crop" or "RandAugment" or "AutoAugment")).Select(o => new TestCaseData(o.Build).SetArgDisplayNames(o.Name));
 
     [TestCaseSource(nameof(AlwaysChangingOps))]
     public void POfOneChangesEverySample(Func<double, IBatchTransform> build)
@@ -192,7 +197,7 @@ public class ChainTests
     [Test]
     public void PresetsAreListedAndBuild()
     {
-        Assert.That(AugmentationPresets.Names, Is.EqualTo(new[] { "none", "basic", "standard", "strong", "trivial" }));
+        Assert.That(AugmentationPresets.Names, Is.EqualTo(new[] { "none", "basic", "standard", "strong", "trivial", "randaugment", "autoaugment", "jitter", "mixup" }));
         using var scope = NewDisposeScope();
         var (images, labels) = Batch(8);
         foreach (var name in AugmentationPresets.Names)
@@ -204,7 +209,11 @@ public class ChainTests
         Assert.That(AugmentationPresets.Get("Standard", flip: false).Describe(), Does.Not.Contain("Flip"));
         var unknown = Assert.Throws<ArgumentException>(() => AugmentationPresets.Get("extreme"));
         Assert.That(unknown!.ParamName, Is.EqualTo("name"));
-        Assert.That(unknown.Message, Does.Contain("none, basic, standard, strong, trivial"));
+        Assert.That(unknown.Message, Does.Contain("none, basic, standard, strong, trivial, randaugment, autoaugment, jitter, mixup"));
+        Assert.That(AugmentationPresets.Get("mixup").Describe(), Does.Contain("Mixup(num_classes=10"));
+        Assert.That(AugmentationPresets.Get("jitter").Describe(), Does.Contain("ColorJitter(brightness=0.3, contrast=0.3"));
+        Assert.That(AugmentationPresets.Get("randaugment").Describe(), Does.Contain("RandAugment(operations=2, magnitude=9/30"));
+        Assert.That(AugmentationPresets.Get("autoaugment").Describe(), Does.Contain("AutoAugment(sub_policies=21"));
     }
 
     [Test]
@@ -248,6 +257,11 @@ public class ChainTests
         yield return Case("resized crop size", () => new RandomResizedCrop(0, 28), "height");
         yield return Case("resize size", () => new Resize(28, -3), "width");
         yield return Case("trivial bins", () => new TrivialAugment(magnitudeBins: 1), "magnitudeBins");
+        yield return Case("randaugment no ops", () => new RandAugment(operations: 0), "operations");
+        yield return Case("randaugment magnitude", () => new RandAugment(magnitude: 31), "magnitude");
+        yield return Case("autoaugment empty", () => new AutoAugment(Array.Empty<AutoAugmentStep[]>()), "policy");
+        yield return Case("autoaugment level", () => new AutoAugment(new[] { new[] { new AutoAugmentStep(AugmentOperation.Rotate, 0.5, 10) } }), "policy");
+        yield return Case("autoaugment probability", () => new AutoAugment(new[] { new[] { new AutoAugmentStep(AugmentOperation.Rotate, 1.5, 3) } }), "policy");
         yield return Case("class none", () => new ClassConditional(new RandomHorizontalFlip()), "classes");
         yield return Case("compose null", () => new Compose(new RandomHorizontalFlip(), null!), "transforms");
         yield return Case("choice weights", () => new RandomChoice(new IBatchTransform[] { new RandomHorizontalFlip() }, new[] { -1.0 }), "weights");

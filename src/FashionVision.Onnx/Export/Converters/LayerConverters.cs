@@ -13,6 +13,7 @@ internal static class LayerConverters
         registry.Register<Conv2d>((c, conv, x) =>
             c.EmitConvolution(conv, x, conv.weight!.detach(), conv.bias?.detach(), conv.call(x.Sample)));
         registry.Register<BatchNorm2d>(ConvertBatchNorm);
+        registry.Register<LayerNorm>(ConvertLayerNorm);
         registry.Register<Linear>(ConvertLinear);
 
         // Layers that are the identity at inference.
@@ -81,6 +82,20 @@ internal static class LayerConverters
              context.AddInitializer(path + ".running_var", batchNorm.running_var!.detach())],
             batchNorm.call(x.Sample),
             OnnxAttribute.Float("epsilon", (float)batchNorm.eps));
+    }
+
+    private static OnnxValue ConvertLayerNorm(OnnxExportContext context, LayerNorm norm, OnnxValue x)
+    {
+        // LayerNormalization (opset 17) normalises over the axes from `axis` on: the last len(normalized_shape) axes.
+        var normalized = norm.normalized_shape;
+        var path = context.CurrentPath;
+        var scale = norm.weight?.detach() ?? ones(normalized);
+        var bias = norm.bias?.detach() ?? zeros(normalized);
+        return context.AddNode("LayerNormalization",
+            [x, context.AddInitializer(path + ".weight", scale), context.AddInitializer(path + ".bias", bias)],
+            norm.call(x.Sample),
+            OnnxAttribute.Int("axis", -normalized.Length),
+            OnnxAttribute.Float("epsilon", (float)norm.eps));
     }
 
     private static OnnxValue ConvertLinear(OnnxExportContext context, Linear linear, OnnxValue x)

@@ -77,7 +77,8 @@ public sealed record CheckpointManifest
 
     /// <summary>
     /// The options of the zoo model the manifest names: <see cref="ModelOptionsJson"/> as the Trainer or the CLI wrote it
-    /// (width, attention, the pruned <see cref="Models.ModelOptions.ChannelWidths"/>), with the manifest's class count and
+    /// (width, attention, head, BatchNorm settings, the pruned <see cref="Models.ModelOptions.ChannelWidths"/>; read by
+    /// <see cref="Models.ModelOptions.FromJson"/>, whichever spelling wrote them), with the manifest's class count and
     /// input channels; null when it names no model of the zoo.
     /// </summary>
     public Models.ModelOptions? ZooModelOptions()
@@ -85,7 +86,7 @@ public sealed record CheckpointManifest
         if (string.IsNullOrEmpty(ModelName) || !Models.ModelZoo.Contains(ModelName))
             return null;
         var options = ModelOptionsJson is { Length: > 0 } json
-            ? JsonSerializer.Deserialize<Models.ModelOptions>(json, Checkpoint.ReadOptionsJson) ?? Models.ModelZoo.DefaultOptions(ModelName)
+            ? Models.ModelOptions.FromJson(json)
             : Models.ModelZoo.DefaultOptions(ModelName);
         return options with
         {
@@ -134,13 +135,6 @@ public sealed class Checkpoint
     {
         Converters = { new JsonStringEnumConverter() },
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    };
-
-    // Model options are read whatever the writer's property casing (the Trainer writes PascalCase, older CLI runs camelCase).
-    internal static readonly JsonSerializerOptions ReadOptionsJson = new()
-    {
-        PropertyNameCaseInsensitive = true,
-        Converters = { new JsonStringEnumConverter() },
     };
 
     internal Checkpoint(CheckpointManifest manifest, Dictionary<string, byte[]> entries, string? path = null)

@@ -25,6 +25,13 @@ public abstract class ClassificationLoss
     /// <summary>A readable one-line description, e.g. <c>CrossEntropy(label_smoothing=0.1)</c>.</summary>
     public abstract string Describe();
 
+    /// <summary>
+    /// Callbacks the <see cref="Trainer"/> registers for this loss (after its built-in ones, before the user's): a loss that
+    /// depends on the model binds to it when the run starts (ArcFace reads the cosine head's scale) and a loss with state of
+    /// its own keeps it in checkpoints (center loss's centers). None by default; return the same instances on every call.
+    /// </summary>
+    public virtual IReadOnlyList<TrainerCallback> Callbacks => Array.Empty<TrainerCallback>();
+
     /// <inheritdoc />
     public override string ToString() => Describe();
 
