@@ -39,90 +39,101 @@ long seed = Integer("seed", 0);
 bool digits = Text("data", "fashion") == "mnist";
 IDatasetSource source = digits ? new MnistSource() : new FashionMnistSource();
 using var trainAll = source.Load(DatasetSplit.Train);
-using var test = source.Load(DatasetSplit.Test);
-InMemoryDataset train = trainAll;
+using var testAll = source.Load(DatasetSplit.Test);
+InMemoryDataset train = trainAll, evaluationSet = testAll;
 InMemoryDataset? validation = null;
 if (Has("val"))
     (train, validation) = trainAll.SplitStratified(Number("val", 0.1), seed: 123);
-var evaluationSet = validation ?? test;
+evaluationSet = validation ?? testAll;
 
-torch.manual_seed(seed);
-ImageClassifier model = Text("model", "fast") switch
+// The run, as the library's one run path takes it: a spec, plus a model factory for the layouts the zoo does not have.
+string modelName = Has("layout") ? ModelZoo.FastCnnName : Text("model", "fast") is "fast" ? ModelZoo.FastCnnName : Text("model", "fast");
+var precision = Text("bf16", "auto") switch { "1" => ComputePrecision.BFloat16, "0" => ComputePrecision.Float32, _ => ComputePrecision.Auto };
+var tta = Has("tta") ? TestTimeAugmentation.Parse(Text("tta", "flip")) : null;
+var spec = new RunSpec
 {
-    _ when Has("layout") => new LayoutNet(Text("layout", ""), 10, Number("drop", 0.1)),
-    "fast" => new FastCnn(1, 10, Integer("width", 24), Number("drop", 0.1)),
-    var name => ModelZoo.Create(name, new ModelOptions { Seed = seed, Width = Has("width") ? Number("width", 1) : null }),
+    Data = new DataSpec { Dataset = digits ? "mnist" : "fashion-mnist", ValidationSplit = 0 },
+    Model = new ModelSpec
+    {
+        Name = modelName,
+        // fast: FastCnn's own width is 24 channels; width=N gives N channels (the zoo's multiplier is N/24).
+        Width = Has("width") ? (Text("model", "fast") == "fast" ? Number("width", 24) / 24 : Number("width", 1)) : null,
+        WhitenStem = Has("whiten"),
+    },
+    Training = new TrainingSpec
+    {
+        Epochs = Integer("epochs", 2),
+        BatchSize = Integer("bs", 128),
+        Seed = seed,
+        Precision = precision,
+        Optimizer = new OptimizerOptions
+        {
+            Kind = Text("opt", "adamw") switch { "sgd" => OptimizerKind.Sgd, "adam" => OptimizerKind.Adam, _ => OptimizerKind.AdamW },
+            LearningRate = Number("lr", 4e-3),
+            WeightDecay = Number("wd", 0.05),
+            Momentum = Number("mom", 0.9),
+            Nesterov = Text("nesterov", "1") == "1",
+        },
+        Scheduler = Text("sched", "onecycle") == "cosine"
+            ? new SchedulerOptions { Kind = SchedulerKind.Cosine, Interval = SchedulerInterval.Batch, WarmupSteps = Integer("warmup", 0) }
+            : new SchedulerOptions { Kind = SchedulerKind.OneCycle, Interval = SchedulerInterval.Batch, PctStart = Number("pct", 0.25), DivFactor = Number("div", 25), FinalDivFactor = Number("fdiv", 1e4) },
+        Loss = new LossOptions { LabelSmoothing = Number("ls", 0.1) },
+        Augmentation = Text("aug", "none") switch
+        {
+            "crop" => $"crop{Integer("pad", 2)}",
+            "flipcrop" => $"flip+crop{Integer("pad", 2)}",
+            var preset => preset,
+        },
+        EmaDecay = Has("ema") ? Number("ema", 0.999) : null,
+        TimeBudgetSeconds = Has("vbudget") ? Number("vbudget", 56) : Has("budget") ? Number("budget", 60) : null,
+    },
+    Evaluation = new EvaluationSpec { Tta = tta?.Describe() ?? "none", MistakeCount = 0 },
 };
-if (model is FastCnn && Has("dirac"))
-    foreach (var (name, module) in model.named_modules())
-        if (name is "res1.0" or "res2.0" && module is TorchSharp.Modules.Conv2d conv)
-            ConvInitialization.Dirac(conv, Number("dirac", 0));
-if (Has("whiten"))
-    ConvInitialization.WhitenFirstConvolution(model, train, train.ComputeStatistics(), 5000, Number("eps", 5e-4), freeze: Text("whiten", "1") == "2");
-var precision = Text("bf16", "0") == "1" ? ComputePrecision.BFloat16 : ComputePrecision.Float32;
+ImageClassifier CreateModel(RunSpec run, ModelOptions options)
+{
+    ImageClassifier model = Has("layout")
+        ? new LayoutNet(Text("layout", ""), options.NumClasses, Number("drop", 0.1))
+        : Text("model", "fast") == "fast"
+            ? new FastCnn(options.InputChannels, options.NumClasses, Integer("width", 24), Number("drop", 0.1))
+            : ModelZoo.Create(run.Model.Name, options);
+    if (model is FastCnn && Has("dirac"))
+        foreach (var (name, module) in model.named_modules())
+            if (name is "res1.0" or "res2.0" && module is TorchSharp.Modules.Conv2d conv)
+                ConvInitialization.Dirac(conv, Number("dirac", 0));
+    return model;
+}
 
 if (Has("bench"))
 {
-    Benchmark(model, precision, Integer("bs", 128), args);
+    torch.manual_seed(seed);
+    using var benchModel = CreateModel(spec, new ModelOptions { NumClasses = 10, Seed = seed });
+    Benchmark(benchModel, precision == ComputePrecision.BFloat16 ? ComputePrecision.BFloat16 : ComputePrecision.Float32, Integer("bs", 128), args);
     return;
 }
 
-IBatchTransform? augmentation = Text("aug", "none") switch
+VirtualClock? virtualClock = Has("vbudget") ? new VirtualClock() : null;
+var runOptions = new TrainingRunOptions
 {
-    "none" => null,
-    "crop" => new RandomCrop(Integer("pad", 2)),
-    "flip" => new RandomHorizontalFlip(),
-    "flipcrop" => new Compose(new RandomHorizontalFlip(), new RandomCrop(Integer("pad", 2))),
-    var preset => AugmentationPresets.Get(preset, 10, flip: !digits),
+    CreateModel = (run, options) => { torch.manual_seed(seed); return CreateModel(run, options); },
+    TimeProvider = virtualClock,
+    BudgetStartedAt = virtualClock?.GetUtcNow(),
+    Callbacks = _ => virtualClock is null ? [] : [new VirtualTicker(virtualClock, Number("vrate", 2500))],
 };
-var tta = Has("tta") ? TestTimeAugmentation.Parse(Text("tta", "flip")) : null;
-int views = Integer("nviews", tta?.Views.Count ?? 1);
-var options = new TrainerOptions
-{
-    Epochs = Integer("epochs", 2),
-    BatchSize = Integer("bs", 128),
-    Seed = seed,
-    Optimizer = new OptimizerOptions
-    {
-        Kind = Text("opt", "adamw") switch { "sgd" => OptimizerKind.Sgd, "adam" => OptimizerKind.Adam, _ => OptimizerKind.AdamW },
-        LearningRate = Number("lr", 4e-3),
-        WeightDecay = Number("wd", 0.05),
-        Momentum = Number("mom", 0.9),
-        Nesterov = Text("nesterov", "1") == "1",
-    },
-    Scheduler = Text("sched", "onecycle") == "cosine"
-        ? new SchedulerOptions { Kind = SchedulerKind.Cosine, Interval = SchedulerInterval.Batch, WarmupSteps = Integer("warmup", 0) }
-        : new SchedulerOptions { Kind = SchedulerKind.OneCycle, Interval = SchedulerInterval.Batch, PctStart = Number("pct", 0.25), DivFactor = Number("div", 25), FinalDivFactor = Number("fdiv", 1e4) },
-    Loss = new LossOptions { LabelSmoothing = Number("ls", 0.1) },
-    Augmentation = augmentation,
-    Precision = precision,
-    EmaDecay = Has("ema") ? Number("ema", 0.999) : null,
-    TimeBudget = Has("vbudget") ? new TimeBudget(TimeSpan.FromSeconds(Number("vbudget", 56))) { ReserveForImages = 10000L * views }
-        : Has("budget") ? new TimeBudget(TimeSpan.FromSeconds(Number("budget", 60))) { StartedAt = Process.GetCurrentProcess().StartTime.ToUniversalTime(), ReserveForImages = 10000L * views }
-        : null,
-};
-if (Has("vbudget"))
-{
-    var clock = new VirtualClock();
-    options = options with { TimeProvider = clock, Callbacks = [new VirtualTicker(clock, Number("vrate", 2500))] };
-}
-
-using var trainer = new Trainer(model, options);
-trainer.EpochEnd += (_, e) => Console.Error.WriteLine(
-    $"  epoch {e.Metrics.Epoch}: loss {e.Metrics.TrainLoss:0.0000} acc {e.Metrics.TrainAccuracy:P2} lr {e.Metrics.LearningRate:G3} {e.Metrics.Elapsed.TotalSeconds:0.0}s");
-var history = trainer.Fit(train);
-double trainSeconds = history.TotalTime.TotalSeconds;
-var plain = Evaluator.Evaluate(model, evaluationSet, new EvaluatorOptions { Normalization = trainer.Normalization, TopK = [1] });
+using var run = TrainingRun.Execute(spec, train, evaluationSet, runOptions);
+double trainSeconds = run.TrainingTime.TotalSeconds;
 string viewed = "";
+var plainAccuracy = run.Evaluation.Accuracy;
 if (tta is not null)
 {
-    var averaged = Evaluator.Evaluate(model, evaluationSet, new EvaluatorOptions { Normalization = trainer.Normalization, TopK = [1], Tta = tta });
-    viewed = $" tta[{tta}] {averaged.Accuracy * 100:0.00}";
+    viewed = $" tta[{tta}] {run.Evaluation.Accuracy * 100:0.00}";
+    plainAccuracy = Evaluator.Evaluate(run.Model, evaluationSet, new EvaluatorOptions { Normalization = run.Normalization, TopK = [1] }).Accuracy;
 }
 double cpu = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
-long images = trainer.GlobalStep * options.BatchSize;
-Console.WriteLine($"RESULT {string.Join(' ', args)} | {(validation is null ? "test" : "val")} {plain.Accuracy * 100:0.00}{viewed} | " +
-                  $"train {trainSeconds:0.0}s wall {wall.Elapsed.TotalSeconds:0.0}s cpu {cpu:0}s | {images / trainSeconds:0} img/s steps {trainer.GlobalStep} epochs {history.Epochs.Count}");
+Console.WriteLine($"RESULT {string.Join(' ', args)} | {(validation is null ? "test" : "val")} {plainAccuracy * 100:0.00}{viewed} | " +
+                  $"train {trainSeconds:0.0}s wall {wall.Elapsed.TotalSeconds:0.0}s cpu {cpu:0}s | {run.ImagesTrained / trainSeconds:0} img/s steps {run.ImagesTrained / spec.Training.BatchSize} epochs {run.History.Epochs.Count} | {run.Precision}");
+validation?.Dispose();
+if (!ReferenceEquals(train, trainAll))
+    train.Dispose();
 
 // Training throughput of the configured network on random batches: the best of three 10-step rounds.
 static void Benchmark(ImageClassifier model, ComputePrecision precision, int batchSize, string[] args)

@@ -35,9 +35,10 @@ using var model = recipe.CreateModel(train.ImageShape.Channels, train.NumClasses
 
 // 4. Train. The recipe trains on the full training set (no validation split: its schedule is fixed, nothing is tuned on
 //    the test set during the run). We print one line per epoch from the trainer's EpochEnd event.
-using var trainer = new Trainer(model, recipe.Options);
+var options = recipe.TrainerOptions(train.NumClasses);
+using var trainer = new Trainer(model, options);
 trainer.EpochEnd += (_, e) => Console.WriteLine(
-    $"  epoch {e.Metrics.Epoch}/{recipe.Options.Epochs}: loss {e.Metrics.TrainLoss:0.0000}, train accuracy {e.Metrics.TrainAccuracy:P2}, " +
+    $"  epoch {e.Metrics.Epoch}/{options.Epochs}: loss {e.Metrics.TrainLoss:0.0000}, train accuracy {e.Metrics.TrainAccuracy:P2}, " +
     $"lr {e.Metrics.LearningRate:G3}, {e.Metrics.Elapsed.TotalSeconds:0} s");
 var history = trainer.Fit(train);
 

@@ -36,9 +36,9 @@ var rows = new List<Row>();
 // ## 1. The teacher
 // The fast recipe's network (fast-cnn, 158k parameters), trained as the recipe trains it; the checkpoint is written to
 // <output>/teacher, so the CLI can prune it too (`fashionvision prune <output>/teacher/last.ckpt --keep 0.8`).
-var recipe = Recipes.FashionMnistFast(seed);
+var recipe = Recipes.FashionMnistFast(seed, ComputePrecision.Float32);
 using var teacher = recipe.CreateModel(1, 10);
-var teacherOptions = recipe.Options with { Epochs = quick ? 1 : recipe.Options.Epochs, CheckpointDirectory = Path.Combine(output, "teacher") };
+var teacherOptions = recipe.TrainerOptions() with { Epochs = quick ? 1 : recipe.Spec.Training.Epochs, CheckpointDirectory = Path.Combine(output, "teacher") };
 using (var trainer = new Trainer(teacher, teacherOptions))
     trainer.Fit(train);
 var stats = train.ComputeStatistics();

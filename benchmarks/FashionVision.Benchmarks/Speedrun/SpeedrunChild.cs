@@ -23,8 +23,8 @@ internal static class SpeedrunChild
         using var train = source.Load(DatasetSplit.Train);
         using var test = source.Load(DatasetSplit.Test);
 
-        var result = RecipeRunner.Run(recipe, train, test);
-        using var model = result.Model;
+        using var result = TrainingRun.Execute(recipe.Spec, train, test);
+        var model = result.Model;
         var (c, h, w) = train.ImageShape;
         long forwardFlops = FlopCounter.CountFlops(model, c, h, w);
         var process = Process.GetCurrentProcess();
@@ -32,7 +32,7 @@ internal static class SpeedrunChild
         double printedAt = (DateTime.Now - process.StartTime).TotalSeconds;
         var report = new SpeedrunReport(
             recipe.Name, seed, result.Evaluation.Accuracy, result.TrainingTime.TotalSeconds, result.EvaluationTime.TotalSeconds,
-            process.TotalProcessorTime.TotalSeconds, result.ImagesTrained, result.History.Epochs.Count, forwardFlops, recipe.Options.Precision.ToString(),
+            process.TotalProcessorTime.TotalSeconds, result.ImagesTrained, result.History.Epochs.Count, forwardFlops, result.Precision.ToString(),
             torch.get_num_threads(), printedAt);
         Console.WriteLine(Marker + JsonSerializer.Serialize(report));
         Console.Error.WriteLine($"{recipe.Name} seed {seed}: test accuracy {result.Evaluation.Accuracy:P2}, trained {result.TrainingTime.TotalSeconds:0.0} s");

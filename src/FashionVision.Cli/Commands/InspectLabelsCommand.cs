@@ -83,12 +83,13 @@ internal static class InspectLabelsCommand
         // The dataset's epoch-trained recipe: a time-budgeted speedrun recipe would cut every fold's training at its deadline,
         // so what the fold models learn (and what is flagged) would depend on the machine's load.
         var recipe = Recipes.All.FirstOrDefault(r => r.Dataset == settings.Dataset && r.Budget is null) ?? Recipes.FashionMnistFast();
+        // Float32 keeps the fold models the same on every CPU (Auto would pick bfloat16 on some).
         var options = new LabelNoiseOptions
         {
             Folds = settings.Folds,
             Seed = settings.Seed,
             Model = settings.Model,
-            Training = recipe.Options with { Epochs = settings.Epochs, Device = device },
+            Training = recipe.TrainerOptions() with { Epochs = settings.Epochs, Device = device, Precision = ComputePrecision.Float32 },
             Filter = settings.Filter,
             Progress = new FoldReporter(context),
         };

@@ -34,7 +34,7 @@ internal static class RunFiles
     };
 
     /// <summary>Writes every file and returns their names, in the order report.md presents them.</summary>
-    public static IReadOnlyList<string> Write(string folder, TrainSettings settings, ModelInfo model, InMemoryDataset train, InMemoryDataset? validation,
+    public static IReadOnlyList<string> Write(string folder, RunSpec settings, ModelInfo model, InMemoryDataset train, InMemoryDataset? validation,
         InMemoryDataset test, RunOutcome run)
     {
         var (history, evaluation, diagnostics) = (run.History, run.Evaluation, run.Diagnostics);
@@ -48,7 +48,7 @@ internal static class RunFiles
 
         if (history.Epochs.Count > 0)
         {
-            TrainingCurves.SavePng(history.Epochs, run.Steps, Path.Combine(folder, CurvesFile), new ChartOptions(1500, 450, $"{settings.Model} on {settings.Dataset}"));
+            TrainingCurves.SavePng(history.Epochs, run.Steps, Path.Combine(folder, CurvesFile), new ChartOptions(1500, 450, $"{settings.Model.Name} on {settings.Data.Dataset}"));
             written.Add(CurvesFile);
         }
         ConfusionMatrixChart.SavePng(evaluation.ConfusionMatrix, evaluation.ClassNames, Path.Combine(folder, ConfusionFile),
@@ -61,7 +61,7 @@ internal static class RunFiles
             written.Add(MistakesFile);
         if (diagnostics?.GradientFlow.History is { Count: > 0 } gradients && gradients[0].Layers.Count > 0)
         {
-            GradientFlowChart.SavePng(gradients, Path.Combine(folder, GradientFlowFile), new ChartOptions(1200, 600, $"Gradient flow: {settings.Model}"));
+            GradientFlowChart.SavePng(gradients, Path.Combine(folder, GradientFlowFile), new ChartOptions(1200, 600, $"Gradient flow: {settings.Model.Name}"));
             written.Add(GradientFlowFile);
         }
         if (diagnostics?.DeadRelu.History is { Count: > 0 } relus && relus[^1].Sites.Count > 0)
@@ -97,7 +97,7 @@ internal static class RunFiles
         return MistakeGrid.RenderPng(images, truth, predicted, evaluation.ClassNames, confidence, maxImages: 36);
     }
 
-    private static void WriteMetrics(string path, TrainSettings settings, ModelInfo model, InMemoryDataset train, InMemoryDataset? validation,
+    private static void WriteMetrics(string path, RunSpec settings, ModelInfo model, InMemoryDataset train, InMemoryDataset? validation,
         InMemoryDataset test, RunOutcome run, string? checkpoint, string? bestCheckpoint)
     {
         var (history, evaluation, diagnostics) = (run.History, run.Evaluation, run.Diagnostics);
@@ -111,8 +111,15 @@ internal static class RunFiles
             format = "fashionvision-run",
             version = 1,
             createdUtc = DateTime.UtcNow,
-            options = settings,
-            dataset = new { name = settings.Dataset, trainImages = train.Count, validationImages = validation?.Count ?? 0, testImages = test.Count, classNames = evaluation.ClassNames },
+            spec = JsonSerializer.SerializeToNode(settings, RunSpec.Json),
+            run = new
+            {
+                device = run.Device,
+                threads = run.Threads,
+                precision = run.Precision.ToString().ToLowerInvariant(),
+                precisionReason = run.PrecisionReason,
+            },
+            dataset = new { name = settings.Data.Dataset, trainImages = train.Count, validationImages = validation?.Count ?? 0, testImages = test.Count, classNames = evaluation.ClassNames },
             model = new { name = model.Name, model.Summary, parameters = model.ParameterCount, flopsPerImage = model.FlopsPerImage, input = model.InputShape },
             history = history.Epochs.Select(e => new
             {
@@ -162,13 +169,14 @@ internal static class RunFiles
         AtomicFile.WriteAllText(path, JsonSerializer.Serialize(metrics, Json));
     }
 
-    private static void WriteReport(string path, TrainSettings settings, ModelInfo model, InMemoryDataset train, InMemoryDataset? validation,
+    private static void WriteReport(string path, RunSpec settings, ModelInfo model, InMemoryDataset train, InMemoryDataset? validation,
         RunOutcome run, string? checkpoint, IReadOnlyList<string> files)
     {
         var (history, evaluation, wallTime, diagnostics) = (run.History, run.Evaluation, run.WallTime, run.Diagnostics);
         var inv = CultureInfo.InvariantCulture;
         var md = new StringBuilder();
-        md.AppendLine(inv, $"# {settings.Model} on {settings.Dataset}");
+        var training = settings.Training;
+        md.AppendLine(inv, $"# {settings.Model.Name} on {settings.Data.Dataset}");
         md.AppendLine();
         string heldOut = validation is null ? "" : $" ({validation.Count:N0} more held out for validation)";
         md.AppendLine(inv, $"Test accuracy **{evaluation.Accuracy * 100:0.00}%** on {evaluation.Count:N0} test images after {history.Epochs.Count} epoch(s) on {train.Count:N0} training images{heldOut}, in {wallTime.TotalSeconds:0.0} s of wall time.");
@@ -176,10 +184,11 @@ internal static class RunFiles
         if (settings.Recipe is { } recipe)
             md.AppendLine(inv, $"- recipe: `{recipe}` (docs/recipes.md)");
         md.AppendLine(inv, $"- model: `{model.Name}`, {model.ParameterCount:N0} parameters, {model.FlopsPerImage / 1e6:0.0} MFLOPs per image, input {model.InputShape}");
-        md.AppendLine(inv, $"- optimizer `{settings.Optimizer}` (lr {settings.LearningRate.ToString(inv)}, weight decay {settings.WeightDecay.ToString(inv)}), scheduler `{settings.Scheduler}`, loss `{settings.Loss}` (label smoothing {settings.LabelSmoothing.ToString(inv)}), augmentation `{settings.Augmentation}`");
-        if (settings.Teacher is { } teacher)
-            md.AppendLine(inv, $"- distilled from `{teacher}` at temperature {settings.DistillTemperature.ToString(inv)}, alpha {settings.DistillAlpha.ToString(inv)} (the teacher's term; cross-entropy takes the rest)");
-        md.AppendLine(inv, $"- batch size {settings.BatchSize}, seed {settings.Seed}, device `{settings.Device}`");
+        md.AppendLine(inv, $"- optimizer `{training.Optimizer.Kind}` (lr {training.Optimizer.LearningRate.ToString(inv)}, weight decay {training.Optimizer.WeightDecay.ToString(inv)}), scheduler `{training.Scheduler.Kind}`, loss `{training.Loss.Kind}` (label smoothing {training.Loss.LabelSmoothing.ToString(inv)}), augmentation `{training.Augmentation}`");
+        if (training.Distillation is { } distillation)
+            md.AppendLine(inv, $"- distilled from `{distillation.Teacher}` at temperature {distillation.Temperature.ToString(inv)}, alpha {distillation.Alpha.ToString(inv)} (the teacher's term; cross-entropy takes the rest)");
+        md.AppendLine(inv, $"- batch size {training.BatchSize}, seed {training.Seed}, device `{run.Device}`, {run.Threads} thread(s), precision {run.Precision.ToString().ToLowerInvariant()}{(run.PrecisionReason is { } why ? $" ({why})" : "")}");
+        md.AppendLine(inv, $"- the whole run: [`{RunSpec.FileName}`]({RunSpec.FileName}) (replay it with `fashionvision train --spec {RunSpec.FileName}`)");
         if (checkpoint is not null)
             md.AppendLine(inv, $"- checkpoint: `{checkpoint}`");
         if (history.BestEpoch is { } bestEpoch)
@@ -276,4 +285,17 @@ internal static class RunFiles
 /// <param name="BestCheckpoint">best.ckpt when the run validated, else null.</param>
 /// <param name="Diagnostics">The gradient-flow and dead-ReLU monitors of a <c>--diagnostics</c> run, else null.</param>
 internal sealed record RunOutcome(TrainingHistory History, IReadOnlyList<StepMetrics> Steps, IReadOnlyList<string> Warnings,
-    EvaluationResult Evaluation, TimeSpan WallTime, string? Checkpoint, string? BestCheckpoint, RunDiagnostics? Diagnostics = null);
+    EvaluationResult Evaluation, TimeSpan WallTime, string? Checkpoint, string? BestCheckpoint, RunDiagnostics? Diagnostics = null)
+{
+    /// <summary>The device it ran on (cpu, cuda:N).</summary>
+    public string Device { get; init; } = "cpu";
+
+    /// <summary>The intra-op thread count it trained with.</summary>
+    public int Threads { get; init; }
+
+    /// <summary>The precision it trained in (Auto resolved).</summary>
+    public ComputePrecision Precision { get; init; }
+
+    /// <summary>Why that precision, or null.</summary>
+    public string? PrecisionReason { get; init; }
+}

@@ -1,3 +1,4 @@
+using FashionVision.Training;
 using System.CommandLine;
 using System.Globalization;
 using FashionVision.Data;
@@ -28,6 +29,11 @@ internal sealed record UserDataSettings(string Kind, string Path, string? TestPa
 /// </summary>
 internal static class UserData
 {
+    /// <summary>The settings a run spec's own-data part amounts to.</summary>
+    public static UserDataSettings Settings(OwnDataSpec own) => new(
+        own.Kind == OwnDataKind.Folder ? FolderKind : CsvKind, own.Path, own.TestPath, own.Channels, own.Height, own.Width, own.Resize, own.Style,
+        own.Classes, own.SkipBadFiles, own.TestSplit);
+
     public const string FolderKind = "folder";
     public const string CsvKind = "csv";
     public const string RawStyle = "raw";

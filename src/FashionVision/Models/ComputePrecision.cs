@@ -17,4 +17,7 @@ public enum ComputePrecision
     /// the head and everything stored stay float32.
     /// </summary>
     BFloat16,
+
+    /// <summary>Resolved when training starts: bfloat16 where the device computes it natively and the model supports it, float32 otherwise.</summary>
+    Auto,
 }

@@ -11,11 +11,11 @@ public class AblationTests
           // comments and trailing commas are allowed
           "name": "tiny",
           "seeds": [3, 4],
-          "base": { "model": "fast-cnn", "epochs": 2, "modelOptions": { "width": 0.25 }, "optimizer": { "learningRate": 0.003 } },
+          "base": { "model": { "name": "fast-cnn", "width": 0.25 }, "training": { "epochs": 2, "optimizer": { "learningRate": 0.003 } } },
           "steps": [
-            { "name": "+ augmentation", "set": { "augmentation": "basic" } },
-            { "name": "+ OneCycle", "set": { "scheduler": { "kind": "oneCycle", "interval": "Batch" } } },
-            { "name": "+ label smoothing", "set": { "Loss": { "labelSmoothing": 0.1 } } },
+            { "name": "+ augmentation", "set": { "training": { "augmentation": "basic" } } },
+            { "name": "+ OneCycle", "set": { "training": { "scheduler": { "kind": "one-cycle", "interval": "Batch" } } } },
+            { "name": "+ label smoothing", "set": { "Training": { "Loss": { "labelSmoothing": 0.1 } } } },
           ],
         }
         """;
@@ -30,43 +30,42 @@ public class AblationTests
         Assert.That(rows.Select(r => r.Name), Is.EqualTo(new[] { "baseline", "+ augmentation", "+ OneCycle", "+ label smoothing" }));
 
         var (_, _, baseline) = rows[0];
-        Assert.That(baseline.Optimizer.LearningRate, Is.EqualTo(0.003));
-        Assert.That(baseline.ModelOptions, Is.EqualTo(new ModelOptions { Width = 0.25 }));
-        Assert.That((baseline.Augmentation, baseline.Scheduler.Kind, baseline.Loss.LabelSmoothing), Is.EqualTo(("none", SchedulerKind.Constant, 0.0)));
+        Assert.That(baseline.Training.Optimizer.LearningRate, Is.EqualTo(0.003));
+        Assert.That(baseline.Model.Width, Is.EqualTo(0.25));
+        Assert.That((baseline.Training.Augmentation, baseline.Training.Scheduler.Kind, baseline.Training.Loss.LabelSmoothing), Is.EqualTo(("none", SchedulerKind.Constant, 0.0)));
+        Assert.That(baseline.Data.ValidationSplit, Is.Zero, "ablations train on all the given images");
 
         var (_, change, last) = rows[3];
-        Assert.That(change, Is.EqualTo("Loss.labelSmoothing = 0.1"));
-        Assert.That(last.Augmentation, Is.EqualTo("basic"), "earlier steps stay applied");
-        Assert.That((last.Scheduler.Kind, last.Scheduler.Interval), Is.EqualTo((SchedulerKind.OneCycle, SchedulerInterval.Batch)));
-        Assert.That(last.Loss.LabelSmoothing, Is.EqualTo(0.1));
-        Assert.That(last.Optimizer.LearningRate, Is.EqualTo(0.003), "a patch keeps the settings it does not name");
-        Assert.That(last.ModelOptions, Is.EqualTo(new ModelOptions { Width = 0.25 }));
-        Assert.That(rows[1].Settings.Scheduler.Kind, Is.EqualTo(SchedulerKind.Constant), "later steps do not leak backwards");
-        Assert.That(rows[2].Description, Is.EqualTo("scheduler.kind = oneCycle, scheduler.interval = Batch"));
+        Assert.That(change, Is.EqualTo("Training.Loss.labelSmoothing = 0.1"));
+        Assert.That(last.Training.Augmentation, Is.EqualTo("basic"), "earlier steps stay applied");
+        Assert.That((last.Training.Scheduler.Kind, last.Training.Scheduler.Interval), Is.EqualTo((SchedulerKind.OneCycle, SchedulerInterval.Batch)));
+        Assert.That(last.Training.Loss.LabelSmoothing, Is.EqualTo(0.1));
+        Assert.That(last.Training.Optimizer.LearningRate, Is.EqualTo(0.003), "a patch keeps the settings it does not name");
+        Assert.That(last.Model.Width, Is.EqualTo(0.25));
+        Assert.That(rows[1].Settings.Training.Scheduler.Kind, Is.EqualTo(SchedulerKind.Constant), "later steps do not leak backwards");
+        Assert.That(rows[2].Description, Is.EqualTo("training.scheduler.kind = one-cycle, training.scheduler.interval = Batch"));
 
-        var options = last.ToTrainerOptions(numClasses: 10, seed: 9);
-        Assert.That(options.Seed, Is.EqualTo(9));
+        var options = last.Training.ToTrainerOptions(numClasses: 10, flips: true);
         Assert.That(options.Augmentation!.Describe(), Does.Contain("RandomCrop"));
-        Assert.That(options.ModelName, Is.EqualTo("fast-cnn"));
     }
 
     [Test]
     public void MergePatchNullRestoresTheDefault()
     {
-        var settings = new AblationSettings { EmaDecay = 0.99, Epochs = 5 };
-        var patched = AblationPlan.ApplyPatch(settings, new JsonObject { ["emaDecay"] = null, ["epochs"] = 6 });
-        Assert.That((patched.EmaDecay, patched.Epochs), Is.EqualTo(((double?)null, 6)));
+        var settings = new RunSpec { Training = new TrainingSpec { EmaDecay = 0.99, Epochs = 5 } };
+        var patched = settings.Patch(new JsonObject { ["training"] = new JsonObject { ["emaDecay"] = null, ["epochs"] = 6 } });
+        Assert.That((patched.Training.EmaDecay, patched.Training.Epochs), Is.EqualTo(((double?)null, 6)));
     }
 
     [TestCase("""{ "base": { "lr": 0.1 } }""", "lr")]
-    [TestCase("""{ "steps": [ { "name": "+ typo", "set": { "optimizer": { "learningrat": 1 } } } ] }""", "+ typo")]
-    [TestCase("""{ "steps": [ { "name": "+ wide", "set": { "model": "resnet-99" } } ] }""", "resnet-99")]
-    [TestCase("""{ "steps": [ { "name": "+ bad schedule", "set": { "scheduler": { "kind": "sometimes" } } } ] }""", "$.scheduler.kind")]
+    [TestCase("""{ "steps": [ { "name": "+ typo", "set": { "training": { "optimizer": { "learningrat": 1 } } } } ] }""", "+ typo")]
+    [TestCase("""{ "steps": [ { "name": "+ wide", "set": { "model": { "name": "resnet-99" } } } ] }""", "resnet-99")]
+    [TestCase("""{ "steps": [ { "name": "+ bad schedule", "set": { "training": { "scheduler": { "kind": "sometimes" } } } } ] }""", "OneCycle")]
     [TestCase("""{ "steps": [ { "name": "+ nothing" } ] }""", "+ nothing")]
     [TestCase("""{ "seeds": [] }""", "seed")]
     [TestCase("""{ "seeds": [1, 1] }""", "repeat")]
-    [TestCase("""{ "base": { "epochs": -1 } }""", "Epochs")]
-    [TestCase("""{ "base": { "augmentation": "wild" } }""", "wild")]
+    [TestCase("""{ "base": { "training": { "epochs": -1 } } }""", "Epochs")]
+    [TestCase("""{ "base": { "training": { "augmentation": "wild" } } }""", "wild")]
     [TestCase("""[1, 2]""", "object")]
     [TestCase("""{ "name": """, "plan.json")]
     public void BadPlansNameTheFileAndTheProblem(string json, string expected)
@@ -87,11 +86,15 @@ public class AblationTests
         {
             Name = "tiny",
             Seeds = [0, 1],
-            Base = new AblationSettings { Epochs = 2, BatchSize = 32, ModelOptions = new ModelOptions { Width = 0.25 }, Optimizer = new OptimizerOptions { LearningRate = 3e-3 } },
+            Base = AblationPlan.DefaultBase with
+            {
+                Model = new ModelSpec { Name = ModelZoo.FastCnnName, Width = 0.25 },
+                Training = AblationPlan.DefaultBase.Training with { Epochs = 2, BatchSize = 32, Optimizer = new OptimizerOptions { LearningRate = 3e-3 } },
+            },
             Steps =
             [
-                new AblationStep("+ tiny lr", s => s with { Optimizer = s.Optimizer with { LearningRate = 1e-7 } }, "lr 1e-7"),
-                new AblationStep("+ one more epoch", s => s with { Epochs = s.Epochs + 1 }),
+                new AblationStep("+ tiny lr", s => s with { Training = s.Training with { Optimizer = s.Training.Optimizer with { LearningRate = 1e-7 } } }, "lr 1e-7"),
+                new AblationStep("+ one more epoch", s => s with { Training = s.Training with { Epochs = s.Training.Epochs + 1 } }),
             ],
         };
         var reports = new List<AblationProgress>();
@@ -103,7 +106,7 @@ public class AblationTests
         Assert.That(result.Rows[0].MeanAccuracy, Is.GreaterThan(0.8), "the baseline learns the bars");
         Assert.That(result.Rows[1].MeanAccuracy, Is.LessThan(0.6), "the crippled step does not");
         Assert.That(result.Rows[2].MeanAccuracy, Is.LessThan(0.6), "step 2 keeps step 1's change");
-        Assert.That(result.Rows[2].Settings.Epochs, Is.EqualTo(3));
+        Assert.That(result.Rows[2].Settings.Training.Epochs, Is.EqualTo(3));
 
         var row = result.Rows[1];
         Assert.That(row.DeltaFromPrevious, Is.EqualTo(row.MeanAccuracy - result.Rows[0].MeanAccuracy).Within(1e-12));

@@ -22,7 +22,7 @@ public class RealDataTrainingTests
         using var __ = validation;
         using var model = ModelZoo.Create(ModelZoo.FastCnnName, new ModelOptions { Width = 0.5, Seed = 1 });
         var recipe = Recipes.FashionMnistFast();
-        using var trainer = new Trainer(model, recipe.Options with { Epochs = 4, BatchSize = 32 });
+        using var trainer = new Trainer(model, recipe.TrainerOptions() with { Epochs = 4, BatchSize = 32, Precision = ComputePrecision.Float32 });
         var history = trainer.Fit(train);
         var result = Evaluator.Evaluate(model, validation, new EvaluatorOptions { Normalization = trainer.Normalization, Tta = TestTimeAugmentation.HorizontalFlip });
         Assert.That(history.Epochs, Has.Count.EqualTo(4));

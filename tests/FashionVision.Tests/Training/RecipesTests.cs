@@ -30,8 +30,8 @@ public class RecipesTests
     public void TheSeedReachesTheOptionsAndTheModel()
     {
         var a = Recipes.Get("mnist", seed: 5);
-        Assert.That(a.Options.Seed, Is.EqualTo(5));
-        Assert.That(Recipes.Get("mnist").Options.Seed, Is.Zero);
+        Assert.That(a.Spec.Training.Seed, Is.EqualTo(5));
+        Assert.That(Recipes.Get("mnist").Spec.Training.Seed, Is.Zero);
         using var first = a.CreateModel(1, 10);
         using var second = Recipes.Get("mnist", seed: 5).CreateModel(1, 10);
         using var other = Recipes.Get("mnist", seed: 6).CreateModel(1, 10);
@@ -41,14 +41,17 @@ public class RecipesTests
     }
 
     [Test]
-    public void EachRecipeBuildsTheZooModelItNamesAndValidOptions()
+    public void EachRecipeIsAValidSpecOfTheZooModelItNames()
     {
         foreach (var recipe in Recipes.All)
         {
-            Assert.That(recipe.Options.ModelName, Is.EqualTo(ModelZoo.FastCnnName), recipe.Name);
-            Assert.DoesNotThrow(() => recipe.Options.Validate(), recipe.Name);
-            Assert.That(recipe.AugmentationPreset, recipe.Options.Augmentation is null ? Is.EqualTo("none") : Is.AnyOf("basic", recipe.Options.Augmentation.Describe()), recipe.Name);
+            Assert.That(recipe.Spec.Model.Name, Is.EqualTo(ModelZoo.FastCnnName), recipe.Name);
+            Assert.That(recipe.Spec.Recipe, Is.EqualTo(recipe.Name));
+            Assert.DoesNotThrow(() => recipe.Spec.Validate(), recipe.Name);
+            Assert.DoesNotThrow(() => recipe.TrainerOptions().Validate(), recipe.Name);
+            Assert.That(recipe.Spec.Training.Precision, Is.EqualTo(ComputePrecision.Auto), recipe.Name + ": every recipe lets the machine choose");
             Assert.That(recipe.TestTimeViews, Is.EqualTo(recipe.Tta.IsIdentity ? 1 : 2), recipe.Name + ": plain or flip test-time augmentation");
+            Assert.That(RunSpec.Parse(recipe.Spec.ToJson()), Is.EqualTo(recipe.Spec).Using<RunSpec>((a, b) => a.ToJson() == b.ToJson()), recipe.Name + ": the JSON round trip");
             using var model = recipe.CreateModel(1, 10);
             Assert.That(model, Is.InstanceOf<FastCnn>(), recipe.Name);
             Assert.That(model.NumClasses, Is.EqualTo(10));
@@ -61,23 +64,21 @@ public class RecipesTests
     [TestCase("mnist", 60, 0.995)]
     [TestCase("mnist", 120, 0.996)]
     [TestCase("mnist", 300, 0.997)]
-    public void SpeedrunRecipesTrainInBFloat16AgainstTheirBudgetFromAWhitenedStem(string dataset, int seconds, double target)
+    public void SpeedrunRecipesTrainAgainstTheirBudgetFromAWhitenedStemAtTheWidthOfTheirPrecision(string dataset, int seconds, double target)
     {
         var recipe = Recipes.Get($"{dataset}-{seconds}s", seed: 3);
         Assert.That(recipe.Dataset, Is.EqualTo(dataset));
         Assert.That(recipe.Budget, Is.EqualTo(TimeSpan.FromSeconds(seconds)));
         Assert.That(recipe.TargetAccuracy, Is.EqualTo(target));
-        Assert.That(recipe.Options.Precision, Is.EqualTo(ComputePrecision.BFloat16));
-        Assert.That(recipe.Options.Seed, Is.EqualTo(3));
-        Assert.That(recipe.Initialize, Is.Not.Null);
+        Assert.That(recipe.Spec.Training.Seed, Is.EqualTo(3));
+        Assert.That(recipe.Spec.Model.WhitenStem, Is.True);
+        Assert.That(recipe.Spec.Data.ValidationSplit, Is.Zero, "a speedrun trains on every training image");
         if (dataset == "mnist")
             Assert.That(recipe.Tta.Views.Any(v => v.HorizontalFlip), Is.False, "mirrored digits are other glyphs");
 
-        using var train = TrainingTestKit.Bars(64);
-        using var model = recipe.CreateModel(1, 3);
-        recipe.Initialize!(model, train, train.ComputeStatistics());
-        var stem = model.modules().OfType<TorchSharp.Modules.Conv2d>().First();
-        Assert.That(stem.weight.requires_grad, Is.False, "the whitened stem is frozen");
+        Assert.That(Recipes.Get(recipe.Name, precision: ComputePrecision.BFloat16).Spec.Model.Width, Is.EqualTo(1.0), "bfloat16: full width");
+        Assert.That(Recipes.Get(recipe.Name, precision: ComputePrecision.Float32).Spec.Model.Width, Is.EqualTo(0.5), "float32: half width");
+        Assert.That(recipe.Spec.Model.Width, Is.EqualTo(Recipes.SpeedrunWidth(ComputePrecision.Auto)), "Auto: the width of what this machine resolves");
     }
 
     [Test]

@@ -26,7 +26,7 @@ public sealed record LabelNoiseOptions
     /// How every fold model trains (default: <see cref="Recipes.FashionMnistFast"/>'s options cut to 2 epochs). Its seed is
     /// replaced by the fold's; its device is where training and prediction run.
     /// </summary>
-    public TrainerOptions Training { get; init; } = Recipes.FashionMnistFast().Options with { Epochs = 2 };
+    public TrainerOptions Training { get; init; } = Recipes.FashionMnistFast(precision: Models.ComputePrecision.Float32).TrainerOptions() with { Epochs = 2 };
 
     /// <summary>Which samples count as issues (default <see cref="LabelIssueFilter.PruneByNoiseRate"/>).</summary>
     public LabelIssueFilter Filter { get; init; } = LabelIssueFilter.PruneByNoiseRate;

@@ -8,41 +8,49 @@ namespace FashionVision.Training;
 /// <param name="Name">The row label (e.g. <c>+ OneCycle</c>).</param>
 /// <param name="Apply">Turns the previous step's settings into this step's.</param>
 /// <param name="Description">What changes, for the table (e.g. <c>scheduler.kind = OneCycle</c>); null = none.</param>
-public sealed record AblationStep(string Name, Func<AblationSettings, AblationSettings> Apply, string? Description = null);
+public sealed record AblationStep(string Name, Func<RunSpec, RunSpec> Apply, string? Description = null);
 
 /// <summary>
 /// An ablation: a baseline, an ordered list of changes each trained on top of all earlier ones (cumulative), and the seeds
 /// every step is trained with. Build one in code, or read a JSON plan (<see cref="Parse"/>, <see cref="Load"/>).
 /// </summary>
 /// <example>
-/// A JSON plan: <c>base</c> is <see cref="AblationSettings"/> in camelCase; each step's <c>set</c> is a JSON merge patch
-/// (RFC 7386) of those settings.
+/// A JSON plan: <c>base</c> is a JSON merge patch (RFC 7386) over <see cref="DefaultBase"/>, in the spelling of
+/// <see cref="RunSpec"/>; each step's <c>set</c> is a merge patch over the settings of the step before it.
 /// <code>
 /// {
 ///   "name": "fast-cnn, short schedule",
 ///   "dataset": "fashion-mnist", "trainImages": 10000, "testImages": 2000,
 ///   "seeds": [0, 1],
-///   "base": { "model": "fast-cnn", "epochs": 2, "optimizer": { "learningRate": 0.003 } },
+///   "base": { "model": { "name": "fast-cnn" }, "training": { "epochs": 2, "optimizer": { "learningRate": 0.003 } } },
 ///   "steps": [
-///     { "name": "+ augmentation", "set": { "augmentation": "basic" } },
-///     { "name": "+ OneCycle", "set": { "scheduler": { "kind": "OneCycle", "interval": "Batch" } } },
-///     { "name": "+ label smoothing", "set": { "loss": { "labelSmoothing": 0.1 } } }
+///     { "name": "+ augmentation", "set": { "training": { "augmentation": "basic" } } },
+///     { "name": "+ OneCycle", "set": { "training": { "scheduler": { "kind": "OneCycle", "interval": "Batch" } } } },
+///     { "name": "+ label smoothing", "set": { "training": { "loss": { "labelSmoothing": 0.1 } } } }
 ///   ]
 /// }
 /// </code>
 /// </example>
 public sealed record AblationPlan
 {
-    /// <summary>How plan files are read: camelCase (case-insensitive), enums by name, comments and trailing commas allowed, unknown properties rejected.</summary>
-    public static readonly JsonSerializerOptions Json = new()
+    /// <summary>How plan files are read: as <see cref="RunSpec.Json"/> (camelCase, case-insensitive, enums by name, comments and trailing commas allowed, unknown properties rejected).</summary>
+    public static JsonSerializerOptions Json => RunSpec.Json;
+
+    /// <summary>
+    /// The settings a plan's <c>base</c> patches: <c>fast-cnn</c>, 2 epochs of batch 128, AdamW (lr 1e-3), a constant
+    /// learning rate, cross-entropy, no augmentation, float32, trained on all the given images (no validation hold-out).
+    /// </summary>
+    public static RunSpec DefaultBase { get; } = new()
     {
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        PropertyNameCaseInsensitive = true,
-        ReadCommentHandling = JsonCommentHandling.Skip,
-        AllowTrailingCommas = true,
-        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        Converters = { new JsonStringEnumConverter(allowIntegerValues: false) },
+        Data = new DataSpec { ValidationSplit = 0 },
+        Model = new ModelSpec { Name = Models.ModelZoo.FastCnnName },
+        Training = new TrainingSpec
+        {
+            Epochs = 2,
+            Precision = Models.ComputePrecision.Float32,
+            Scheduler = new SchedulerOptions(),
+        },
+        Evaluation = new EvaluationSpec { MistakeCount = 0 },
     };
 
     /// <summary>The ablation's title (default "ablation").</summary>
@@ -61,16 +69,16 @@ public sealed record AblationPlan
     public IReadOnlyList<long> Seeds { get; init; } = [0];
 
     /// <summary>The baseline.</summary>
-    public AblationSettings Base { get; init; } = new();
+    public RunSpec Base { get; init; } = DefaultBase;
 
     /// <summary>The changes, in order; step i trains with all changes up to i.</summary>
     public IReadOnlyList<AblationStep> Steps { get; init; } = [];
 
     /// <summary>The settings of every row: the baseline first, then each cumulative step.</summary>
     /// <exception cref="ArgumentException">A step produced invalid settings (the message names the step).</exception>
-    public IReadOnlyList<(string Name, string? Description, AblationSettings Settings)> CumulativeSettings()
+    public IReadOnlyList<(string Name, string? Description, RunSpec Settings)> CumulativeSettings()
     {
-        var rows = new List<(string, string?, AblationSettings)> { ("baseline", null, Base) };
+        var rows = new List<(string, string?, RunSpec)> { ("baseline", null, Base) };
         var current = Base;
         foreach (var step in Steps)
         {
@@ -100,7 +108,7 @@ public sealed record AblationPlan
         {
             try
             {
-                settings.ToTrainerOptions(numClasses: 10, seed: 0);
+                settings.Validate();
             }
             catch (ArgumentException e)
             {
@@ -141,7 +149,7 @@ public sealed record AblationPlan
                 if (step.Set is not { Count: > 0 } patch)
                     throw new InvalidDataException($"step '{step.Name}' has no \"set\" object of changes");
                 var frozen = patch.DeepClone().AsObject();
-                steps.Add(new AblationStep(step.Name, settings => ApplyPatch(settings, frozen), Describe(frozen)));
+                steps.Add(new AblationStep(step.Name, settings => settings.Patch(frozen), JsonMergePatch.Describe(frozen)));
             }
             var plan = new AblationPlan
             {
@@ -150,7 +158,7 @@ public sealed record AblationPlan
                 TrainImages = file.TrainImages,
                 TestImages = file.TestImages,
                 Seeds = file.Seeds ?? [0],
-                Base = file.Base ?? new AblationSettings(),
+                Base = file.Base is { } basePatch ? DefaultBase.Patch(basePatch) : DefaultBase,
                 Steps = steps,
             };
             plan.Validate();
@@ -162,46 +170,6 @@ public sealed record AblationPlan
         }
     }
 
-    /// <summary>Applies a JSON merge patch (RFC 7386) to <paramref name="settings"/>: objects merge, other values replace, null removes (back to the default).</summary>
-    /// <param name="settings">The settings to change.</param>
-    /// <param name="patch">The changes, in the plan's JSON spelling.</param>
-    /// <exception cref="JsonException">The patched settings are not valid (an unknown property, a wrong type).</exception>
-    public static AblationSettings ApplyPatch(AblationSettings settings, JsonObject patch)
-    {
-        ArgumentNullException.ThrowIfNull(settings);
-        ArgumentNullException.ThrowIfNull(patch);
-        var node = JsonSerializer.SerializeToNode(settings, Json)!.AsObject();
-        Merge(node, patch);
-        return node.Deserialize<AblationSettings>(Json) ?? throw new JsonException("The patch removed every setting.");
-    }
-
-    private static void Merge(JsonObject target, JsonObject patch)
-    {
-        foreach (var (key, value) in patch)
-        {
-            // Property names are case-insensitive in plans: patch the existing spelling.
-            string name = target.Select(p => p.Key).FirstOrDefault(k => string.Equals(k, key, StringComparison.OrdinalIgnoreCase)) ?? key;
-            if (value is null)
-                target.Remove(name);
-            else if (value is JsonObject child && target[name] is JsonObject existing)
-                Merge(existing, child);
-            else
-                target[name] = value.DeepClone();
-        }
-    }
-
-    /// <summary>A patch as "path = value" pairs, e.g. <c>scheduler.kind = OneCycle, loss.labelSmoothing = 0.1</c>.</summary>
-    private static string Describe(JsonObject patch, string prefix = "")
-    {
-        var parts = new List<string>();
-        foreach (var (key, value) in patch)
-        {
-            string path = prefix + key;
-            parts.Add(value is JsonObject child ? Describe(child, path + ".") : $"{path} = {(value is null ? "default" : value.ToJsonString().Trim('"'))}");
-        }
-        return string.Join(", ", parts);
-    }
-
     /// <summary>The plan file as written; steps stay JSON until they are applied.</summary>
     private sealed record PlanFile
     {
@@ -210,7 +178,7 @@ public sealed record AblationPlan
         public int? TrainImages { get; init; }
         public int? TestImages { get; init; }
         public long[]? Seeds { get; init; }
-        public AblationSettings? Base { get; init; }
+        public JsonObject? Base { get; init; }
         public StepFile[]? Steps { get; init; }
     }
 

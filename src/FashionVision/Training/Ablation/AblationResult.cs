@@ -16,7 +16,7 @@ public sealed record AblationRun(long Seed, double Accuracy, double MacroF1, Tim
 /// <param name="Change">What the step changes, or null.</param>
 /// <param name="Settings">The cumulative settings the step trained with.</param>
 /// <param name="Runs">One run per seed.</param>
-public sealed record AblationRow(int Step, string Name, string? Change, AblationSettings Settings, IReadOnlyList<AblationRun> Runs)
+public sealed record AblationRow(int Step, string Name, string? Change, RunSpec Settings, IReadOnlyList<AblationRun> Runs)
 {
     /// <summary>The mean test accuracy over the seeds.</summary>
     public double MeanAccuracy => Runs.Average(r => r.Accuracy);

@@ -80,29 +80,12 @@ public static class AblationRunner
         return new AblationResult(plan.Name, plan.Seeds, rows);
     }
 
-    private static AblationRun TrainOnce(AblationSettings settings, long seed, InMemoryDataset train, InMemoryDataset test, AblationRunOptions options,
+    private static AblationRun TrainOnce(RunSpec settings, long seed, InMemoryDataset train, InMemoryDataset test, AblationRunOptions options,
         IProgress<TrainingProgress> progress, CancellationToken cancellationToken)
     {
-        var (channels, _, _) = train.ImageShape;
-        var modelOptions = (settings.ModelOptions ?? ModelZoo.DefaultOptions(settings.Model)) with { InputChannels = channels, NumClasses = train.NumClasses, Seed = seed };
-        using var model = ModelZoo.Create(settings.Model, modelOptions);
-        var trainerOptions = settings.ToTrainerOptions(train.NumClasses, seed) with
-        {
-            Device = options.Device,
-            DropLast = train.Count > settings.BatchSize,
-            Logger = options.Logger,
-            Progress = progress,
-        };
-        using var trainer = new Trainer(model, trainerOptions);
-        var history = trainer.Fit(train, null, cancellationToken);
-        var evaluation = Evaluator.Evaluate(model, test, new EvaluatorOptions
-        {
-            Device = options.Device,
-            Normalization = trainer.Normalization,
-            Tta = settings.Tta is { Length: > 0 } tta ? Inference.TestTimeAugmentation.Parse(tta) : null,
-            MistakeCount = 0,
-        });
-        return new AblationRun(seed, evaluation.Accuracy, evaluation.MacroAverage.F1, history.TotalTime);
+        var spec = settings with { Training = settings.Training with { Seed = seed }, Output = new OutputSpec() };
+        using var run = TrainingRun.Execute(spec, train, test, new TrainingRunOptions { Device = options.Device, Logger = options.Logger, Progress = progress }, cancellationToken);
+        return new AblationRun(seed, run.Evaluation.Accuracy, run.Evaluation.MacroAverage.F1, run.History.TotalTime);
     }
 
     /// <summary>Forwards a run's training progress with the step and seed.</summary>

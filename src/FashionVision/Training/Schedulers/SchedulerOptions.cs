@@ -41,6 +41,31 @@ public enum SchedulerInterval
 /// </summary>
 public sealed record SchedulerOptions
 {
+    /// <summary>
+    /// The library's defaults for a schedule of <paramref name="kind"/> over a run of <paramref name="epochs"/> epochs:
+    /// OneCycle, cosine and constant step per batch; step decays ×0.1 every third of the run; warm restarts begin with a
+    /// third of the run and double; the plateau schedule waits 2 validations. <paramref name="warmupSteps"/> batches (or
+    /// epochs, for the per-epoch schedules) of linear warm-up go first; the plateau schedule has none.
+    /// </summary>
+    /// <param name="kind">The schedule.</param>
+    /// <param name="epochs">The run's length in epochs (an upper bound under a time budget).</param>
+    /// <param name="warmupSteps">Linear warm-up steps before the schedule.</param>
+    public static SchedulerOptions For(SchedulerKind kind, int epochs, int warmupSteps = 0)
+    {
+        int third = Math.Max(1, epochs / 3);
+        return kind switch
+        {
+            SchedulerKind.Constant => new SchedulerOptions { Kind = kind, WarmupSteps = warmupSteps, Interval = SchedulerInterval.Batch },
+            SchedulerKind.Step => new SchedulerOptions { Kind = kind, StepSize = third, Gamma = 0.1, WarmupSteps = warmupSteps, Interval = SchedulerInterval.Epoch },
+            SchedulerKind.MultiStep => new SchedulerOptions { Kind = kind, Milestones = [third, 2 * third], Gamma = 0.1, WarmupSteps = warmupSteps, Interval = SchedulerInterval.Epoch },
+            SchedulerKind.Cosine => new SchedulerOptions { Kind = kind, WarmupSteps = warmupSteps, Interval = SchedulerInterval.Batch },
+            SchedulerKind.CosineWarmRestarts => new SchedulerOptions { Kind = kind, T0 = third, TMult = 2, WarmupSteps = warmupSteps, Interval = SchedulerInterval.Epoch },
+            SchedulerKind.OneCycle => new SchedulerOptions { Kind = kind, WarmupSteps = warmupSteps, Interval = SchedulerInterval.Batch },
+            SchedulerKind.ReduceOnPlateau => new SchedulerOptions { Kind = kind, PlateauPatience = 2, Interval = SchedulerInterval.Epoch },
+            _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, $"Unknown schedule. Valid kinds: {string.Join(", ", Enum.GetNames<SchedulerKind>())}."),
+        };
+    }
+
     /// <summary>The schedule (default constant).</summary>
     public SchedulerKind Kind { get; init; } = SchedulerKind.Constant;
 

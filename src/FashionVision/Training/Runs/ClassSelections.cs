@@ -1,13 +1,14 @@
 using System.Globalization;
 using FashionVision.Transforms;
 
-namespace FashionVision.Cli.Infrastructure;
+namespace FashionVision.Training;
 
 /// <summary>
-/// Reads the <c>train</c> options that name classes (<c>--class-weights</c>, <c>--targeted-augmentation</c>): a class is
-/// its index or its name (case-insensitive), e.g. <c>6</c> or <c>Shirt</c>. Bad input is a <see cref="CliException"/> (exit 2).
+/// Reads the run settings that name classes (<see cref="TrainingSpec.ClassWeights"/>, <see cref="TrainingSpec.TargetedAugmentation"/>;
+/// the CLI's <c>--class-weights</c>, <c>--targeted-augmentation</c>): a class is its index or its name (case-insensitive),
+/// e.g. <c>6</c> or <c>Shirt</c>. Bad input is an <see cref="ArgumentException"/> naming the setting.
 /// </summary>
-internal static class ClassArguments
+public static class ClassSelections
 {
     /// <summary>
     /// Per-class loss weights: either one number per class (<c>1,1,1,1,1,1,2,1,1,1</c>) or <c>class=weight</c> pairs
@@ -15,12 +16,12 @@ internal static class ClassArguments
     /// </summary>
     public static float[] ClassWeights(string text, IReadOnlyList<string> classNames)
     {
-        var parts = CommonOptions.SplitList(text);
+        var parts = SplitList(text);
         var weights = Enumerable.Repeat(1f, classNames.Count).ToArray();
         if (parts.Length > 0 && parts.All(p => !p.Contains('=')))
         {
             if (parts.Length != classNames.Count)
-                throw new CliException($"--class-weights has {parts.Length} numbers for {classNames.Count} classes; give one per class or class=weight pairs.");
+                throw new ArgumentException($"Training.ClassWeights (--class-weights) has {parts.Length} numbers for {classNames.Count} classes; give one per class or class=weight pairs.");
             for (int i = 0; i < parts.Length; i++)
                 weights[i] = Weight(parts[i]);
             return weights;
@@ -29,8 +30,8 @@ internal static class ClassArguments
         {
             int equals = part.LastIndexOf('=');
             if (equals <= 0)
-                throw new CliException($"--class-weights: '{part}' is not class=weight (e.g. Shirt=2).");
-            weights[ClassIndex(part[..equals].Trim(), classNames, "--class-weights")] = Weight(part[(equals + 1)..].Trim());
+                throw new ArgumentException($"Training.ClassWeights (--class-weights): '{part}' is not class=weight (e.g. Shirt=2).");
+            weights[ClassIndex(part[..equals].Trim(), classNames, "Training.ClassWeights (--class-weights)")] = Weight(part[(equals + 1)..].Trim());
         }
         return weights;
     }
@@ -43,13 +44,13 @@ internal static class ClassArguments
     {
         int colon = text.IndexOf(':');
         if (colon <= 0 || colon == text.Length - 1)
-            throw new CliException($"--targeted-augmentation '{text}' is not PRESET:CLASSES (e.g. standard:Shirt,T-shirt/top).");
+            throw new ArgumentException($"Training.TargetedAugmentation (--targeted-augmentation) '{text}' is not PRESET:CLASSES (e.g. standard:Shirt,T-shirt/top).");
         string preset = text[..colon].Trim();
         if (!AugmentationPresets.Names.Contains(preset, StringComparer.OrdinalIgnoreCase) || preset.Equals("none", StringComparison.OrdinalIgnoreCase))
-            throw new CliException($"--targeted-augmentation: unknown preset '{preset}'. Valid presets: {string.Join(", ", AugmentationPresets.Names.Skip(1))}.");
-        var classes = CommonOptions.SplitList(text[(colon + 1)..]).Select(c => ClassIndex(c, classNames, "--targeted-augmentation")).ToArray();
+            throw new ArgumentException($"Training.TargetedAugmentation (--targeted-augmentation): unknown preset '{preset}'. Valid presets: {string.Join(", ", AugmentationPresets.Names.Skip(1))}.");
+        var classes = SplitList(text[(colon + 1)..]).Select(c => ClassIndex(c, classNames, "Training.TargetedAugmentation (--targeted-augmentation)")).ToArray();
         if (classes.Length == 0)
-            throw new CliException("--targeted-augmentation names no class.");
+            throw new ArgumentException("Training.TargetedAugmentation (--targeted-augmentation) names no class.");
         return new ClassConditional(AugmentationPresets.Get(preset, classNames.Count, flip), classes);
     }
 
@@ -60,11 +61,14 @@ internal static class ClassArguments
         for (int i = 0; i < classNames.Count; i++)
             if (string.Equals(classNames[i], name, StringComparison.OrdinalIgnoreCase))
                 return i;
-        throw new CliException($"{option}: '{name}' is neither a class index below {classNames.Count} nor a class name ({string.Join(", ", classNames)}).");
+        throw new ArgumentException($"{option}: '{name}' is neither a class index below {classNames.Count} nor a class name ({string.Join(", ", classNames)}).");
     }
 
     private static float Weight(string text) =>
         float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out float w) && float.IsFinite(w) && w > 0
             ? w
-            : throw new CliException($"--class-weights: '{text}' is not a positive number.");
+            : throw new ArgumentException($"Training.ClassWeights (--class-weights): '{text}' is not a positive number.");
+
+    private static string[] SplitList(string text) =>
+        text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
 }
