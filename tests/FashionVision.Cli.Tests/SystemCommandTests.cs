@@ -16,7 +16,7 @@ public sealed class SystemCommandTests
             foreach (var section in new[] { "CPU", "Kernels", "Software", "Threads", "CUDA", "Probe", "Auto precision", "ONNX Runtime" })
                 Assert.That(result.Output, Does.Contain(section + "\n").Or.Contain(section + " ("), $"section {section}\n{result.Output}");
             foreach (var line in new[] { "Model:", "Features:", "oneDNN ISA:", "ATen capability:", "C library:", ".NET:", "TorchSharp:",
-                         "libtorch:", "libstdc++ patch:", "torch intra-op:", "OMP_NUM_THREADS:", "Conv fwd+bwd float32:",
+                         "libtorch:", "libstdc++ patch:", "torch intra-op:", "OMP_NUM_THREADS:", "Conv fwd+bwd float32:", "Conv correctness:",
                          "Matmul bfloat16:", "fast-cnn on the CPU:", "INT8 target:" })
                 Assert.That(result.Output, Does.Contain(line), $"line {line}\n{result.Output}");
         });

@@ -179,6 +179,7 @@ public sealed class TrainCommandTests
             Assert.That(File.Exists(int8), Is.True);
             Assert.That(new FileInfo(int8).Length, Is.LessThan(new FileInfo(onnx).Length / 2), "INT8 is much smaller");
         });
+        CliRunner.AssertOneLineError(CliRunner.Run("export", checkpoint, "--int8", "--int8-target", "avx3"), CliApp.UsageError, "Unknown INT8 target 'avx3'");
 
         // Three real test images as PNG files, the way a user would have them.
         var images = TestImages.SavePngs(Path.Combine(_folder, "images"), 3);

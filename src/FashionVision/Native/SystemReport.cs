@@ -172,6 +172,11 @@ public sealed record SystemReport
             Line("Conv fwd+bwd bfloat16", $"{p.BFloat16Conv:F1} ({p.BFloat16ConvSpeedup:F2}× float32)");
             Line("Matmul float32", p.Float32Matmul.ToString("F1"));
             Line("Matmul bfloat16", p.BFloat16Matmul.ToString("F1"));
+            Line("Conv correctness", p.ConvolutionsCorrect
+                ? $"ok (relative error float32 {p.Float32ConvError:0.0e+0}, bfloat16 {p.BFloat16ConvError:0.0e+0} against float64)"
+                : $"WRONG: relative error float32 {p.Float32ConvError:0.0e+0}, bfloat16 {p.BFloat16ConvError:0.0e+0} against float64 " +
+                  $"(tolerances {ComputeProbeResult.Float32Tolerance:0e+0} and {ComputeProbeResult.BFloat16Tolerance:0e+0}); libtorch's convolution kernels " +
+                  $"at {OneDnnIsaEffective} compute wrong results here: try ONEDNN_MAX_CPU_ISA=AVX2");
         }
         else
         {
