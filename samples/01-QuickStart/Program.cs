@@ -19,7 +19,9 @@ Console.WriteLine($"Fashion-MNIST: {train.Count:N0} training and {test.Count:N0}
 // 2. The machine. The recipe adapts to the CPU it runs on: where the CPU computes bfloat16 natively (AVX512_BF16, AMX),
 //    the convolutions run in bfloat16 at full width; elsewhere (AVX2-only CPUs, where bfloat16 is emulated and slow) in
 //    float32 at half width. `fashionvision system` prints the whole report.
-Console.WriteLine($"CPU: {DeviceProfile.Current.Describe()}");
+TorchRuntime.EnsureInitialized();
+var machine = DeviceProfile.Current;
+Console.WriteLine($"CPU: {machine.Cpu.ModelName}; oneDNN runs {DeviceProfile.IsaName(machine.EffectiveIsa)} kernels{(KernelGuard.Applied is { } guard ? $" ({guard})" : "")}.");
 
 // 3. The recipe: Recipes.Get("fashion-mnist-60s") is a RunSpec, the whole run as data:
 //    - the model: FastCnn from the zoo (five 3×3 convolutions whose work happens at 14×14 and 7×7, where a CPU runs

@@ -70,6 +70,7 @@ public static class CliApp
         root.Add(AblateCommand.Create(context));
         root.Add(DatasetsCommand.Create(context));
         root.Add(ModelsCommand.Create(context));
+        root.Add(SystemCommand.Create(context));
         return root;
     }
 

@@ -20,4 +20,13 @@ public static class OnnxMetadataKeys
 
     /// <summary>Set to <c>"qdq-int8"</c> in models written by <see cref="OnnxQuantizer"/>.</summary>
     public const string Quantization = "fashionvision.quantization";
+
+    /// <summary>In quantized models: the CPU class the weights were quantized for (<c>vnni</c>, <c>avx2</c> or <c>portable</c>; see <see cref="Int8Target"/>).</summary>
+    public const string Int8Target = "fashionvision.int8_target";
+
+    /// <summary>In quantized models: the largest int8 weight magnitude used (127 full range, 63 for 7-bit weights).</summary>
+    public const string Int8WeightMax = "fashionvision.int8_weight_max";
+
+    /// <summary>In quantized models: why that target was chosen (one sentence).</summary>
+    public const string Int8TargetReason = "fashionvision.int8_target_reason";
 }

@@ -169,15 +169,17 @@ public sealed class TrainCommandTests
         Assert.That(_train.ExitCode, Is.Zero, _train.ToString());
         string checkpoint = Directory.GetFiles(_folder, "last.ckpt").Single();
         string onnx = Path.Combine(_folder, "export", "model.onnx");
-        var export = CliRunner.Run("export", checkpoint, "--output", onnx, "--int8", "--calibration-images", "64");
+        var export = CliRunner.Run("export", checkpoint, "--output", onnx, "--int8", "--int8-target", "portable", "--calibration-images", "64");
         Assert.That(export.ExitCode, Is.Zero, export.ToString());
         string int8 = Path.Combine(_folder, "export", "model.int8.onnx");
         Assert.Multiple(() =>
         {
+            Assert.That(export.Output, Does.Contain("INT8 target: portable, weights in ±63"), "the export says which target it quantized for");
             Assert.That(File.Exists(onnx), Is.True);
             Assert.That(File.Exists(int8), Is.True);
             Assert.That(new FileInfo(int8).Length, Is.LessThan(new FileInfo(onnx).Length / 2), "INT8 is much smaller");
         });
+        CliRunner.AssertOneLineError(CliRunner.Run("export", checkpoint, "--int8", "--int8-target", "avx3"), CliApp.UsageError, "Unknown INT8 target 'avx3'");
 
         // Three real test images as PNG files, the way a user would have them.
         var images = TestImages.SavePngs(Path.Combine(_folder, "images"), 3);

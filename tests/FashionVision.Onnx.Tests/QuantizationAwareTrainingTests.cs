@@ -48,8 +48,10 @@ public class QuantizationAwareTrainingTests
         Assert.That(qat.parameters().Count(), Is.EqualTo(initializers.Count(i => i.Name.EndsWith(".weight") || i.Name.EndsWith(".bias"))));
     }
 
-    [Test]
-    public void BeforeTrainingItIsThePostTrainingQuantizedModelAndOnnxRuntimeComputesItsFakeQuantization()
+    // Auto is this machine's form; Portable (7-bit weights) is what a CPU without VNNI runs, and must hold everywhere.
+    [TestCase(Int8Target.Auto)]
+    [TestCase(Int8Target.Portable)]
+    public void BeforeTrainingItIsThePostTrainingQuantizedModelAndOnnxRuntimeComputesItsFakeQuantization(Int8Target target)
     {
         using var scope = NewDisposeScope();
         using var dir = new TempDirectory();
@@ -57,9 +59,11 @@ public class QuantizationAwareTrainingTests
         var calibration = Calibration(64);
         var ptqPath = dir.File("ptq.onnx");
         var qatPath = dir.File("qat.onnx");
-        OnnxQuantizer.QuantizeStatic(path, ptqPath, calibration);
-        using var qat = QuantizationAwareModel.Create(path, calibration);
+        var options = new OnnxQuantizationOptions { Target = target };
+        OnnxQuantizer.QuantizeStatic(path, ptqPath, calibration, options);
+        using var qat = QuantizationAwareModel.Create(path, calibration, options);
         var report = qat.Export(qatPath);
+        Assert.That(report.Target, Is.EqualTo(Int8TargetChoice.Resolve(target)), "QAT quantizes for the same target");
 
         // One plan, one calibration, one arithmetic: the same file byte for byte.
         Assert.That(File.ReadAllBytes(qatPath), Is.EqualTo(File.ReadAllBytes(ptqPath)));
@@ -74,7 +78,10 @@ public class QuantizationAwareTrainingTests
         var literal = OnnxRuntimeGraphs.Run(qatPath, batch, GraphOptimizationLevel.ORT_DISABLE_ALL);
         var fused = OnnxRuntimeGraphs.Run(qatPath, batch, GraphOptimizationLevel.ORT_ENABLE_ALL);
         var scale = simulated.abs().max().item<float>();
-        Assert.That((literal - simulated).abs().max().item<float>(), Is.LessThanOrEqualTo(1e-3 * scale));
+        // Float sums in another order can put an activation on the other side of a rounding boundary, one step that
+        // propagates: up to 1.3e-3 of the largest logit measured with 7-bit weights, under 1e-3 with full-range ones.
+        Assert.That((literal - simulated).abs().max().item<float>(), Is.LessThanOrEqualTo(2e-3 * scale));
+        Assert.That((literal - simulated).abs().mean().item<float>(), Is.LessThanOrEqualTo(1e-4 * scale));
         Assert.That(((fused - simulated).norm() / simulated.norm()).item<float>(), Is.LessThan(0.02));
         Assert.That(fused.argmax(1).eq(simulated.argmax(1)).to(float32).mean().item<float>(), Is.GreaterThanOrEqualTo(0.9f));
     }

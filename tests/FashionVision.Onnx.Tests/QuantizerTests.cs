@@ -16,9 +16,13 @@ public class QuantizerTests
         return (predictions, predictions.Where((p, i) => p == truth[i]).Count() / (double)truth.Length);
     }
 
-    [TestCase(CalibrationMethod.MinMax, ActivationQuantizationType.UInt8)]
-    [TestCase(CalibrationMethod.Percentile, ActivationQuantizationType.Int8)]
-    public void Int8ModelAgreesWithFp32AndIsAboutFourTimesSmaller(CalibrationMethod method, ActivationQuantizationType activationType)
+    // Auto is what this machine writes (full-range weights where the CPU has VNNI); Portable is what a CPU without VNNI
+    // writes, and ONNX Runtime computes it exactly on every CPU, so these cases hold on both classes.
+    [TestCase(CalibrationMethod.MinMax, ActivationQuantizationType.UInt8, Int8Target.Auto)]
+    [TestCase(CalibrationMethod.Percentile, ActivationQuantizationType.Int8, Int8Target.Auto)]
+    [TestCase(CalibrationMethod.MinMax, ActivationQuantizationType.UInt8, Int8Target.Portable)]
+    [TestCase(CalibrationMethod.Percentile, ActivationQuantizationType.Int8, Int8Target.Portable)]
+    public void Int8ModelAgreesWithFp32AndIsAboutFourTimesSmaller(CalibrationMethod method, ActivationQuantizationType activationType, Int8Target target)
     {
         using var scope = NewDisposeScope();
         using var dir = new TempDirectory();
@@ -27,7 +31,7 @@ public class QuantizerTests
         var int8Path = dir.File("int8.onnx");
 
         var report = OnnxQuantizer.QuantizeStatic(trained.OnnxPath, int8Path, calibration,
-            new OnnxQuantizationOptions { Method = method, ActivationType = activationType });
+            new OnnxQuantizationOptions { Method = method, ActivationType = activationType, Target = target });
 
         var (images, labels) = FashionMnistSamples.TestSet(EvaluationImages);
         var (fp32, fp32Accuracy) = Evaluate(trained.OnnxPath, images, labels);
@@ -41,7 +45,62 @@ public class QuantizerTests
         Assert.That(report.QuantizedBytes, Is.EqualTo(new FileInfo(int8Path).Length));
         Assert.That(report.QuantizedWeights, Is.EqualTo(4), "two convolutions and two Gemms");
         Assert.That(report.CalibrationImages, Is.EqualTo(256));
+        Assert.That(report.Target, Is.EqualTo(Int8TargetChoice.Resolve(target)));
     }
+
+    [Test]
+    public void PortableWeightsFitSevenBitsSoNoPairOfProductsCanSaturateAnInt16()
+    {
+        using var scope = NewDisposeScope();
+        using var dir = new TempDirectory();
+        var (calibration, _) = FashionMnistSamples.TrainSet(64);
+        string portable = dir.File("portable.onnx"), vnni = dir.File("vnni.onnx");
+        OnnxQuantizer.QuantizeStatic(TrainedModel.Instance.OnnxPath, portable, calibration, new OnnxQuantizationOptions { Target = Int8Target.Portable });
+        OnnxQuantizer.QuantizeStatic(TrainedModel.Instance.OnnxPath, vnni, calibration, new OnnxQuantizationOptions { Target = Int8Target.Vnni });
+
+        var portableMax = LargestWeight(portable);
+        // VPMADDUBSW adds two uint8 × int8 products into a saturating int16: the worst case must fit.
+        Assert.That(portableMax, Is.LessThanOrEqualTo(Int8TargetChoice.ReducedRangeWeightMax));
+        Assert.That(2 * 255 * portableMax, Is.LessThanOrEqualTo(short.MaxValue));
+        Assert.That(portableMax, Is.EqualTo(63), "each channel's largest weight maps to the end of the range");
+        var vnniMax = LargestWeight(vnni);
+        Assert.That(vnniMax, Is.EqualTo(127), "VNNI models use the full range");
+        Assert.That(2 * 255 * vnniMax, Is.GreaterThan(short.MaxValue), "which is why they are not for CPUs without VNNI");
+
+        var metadata = ModelProto.Parser.ParseFrom(File.ReadAllBytes(portable)).MetadataProps.ToDictionary(p => p.Key, p => p.Value);
+        Assert.That(metadata[OnnxMetadataKeys.Int8Target], Is.EqualTo("portable"));
+        Assert.That(metadata[OnnxMetadataKeys.Int8WeightMax], Is.EqualTo("63"));
+        Assert.That(metadata[OnnxMetadataKeys.Int8TargetReason], Does.Contain("7-bit"));
+    }
+
+    [Test]
+    public void AutoReadsTheCpuAndTheExplicitTargetsDoNot()
+    {
+        static Native.CpuFeatures Cpu(System.Runtime.InteropServices.Architecture architecture, params string[] flags) =>
+            new() { Architecture = architecture, ModelName = "test CPU", Flags = flags.ToHashSet() };
+        var zen3 = Cpu(System.Runtime.InteropServices.Architecture.X64, "avx2", "fma");
+        var cascadeLake = Cpu(System.Runtime.InteropServices.Architecture.X64, "avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512_vnni");
+        var alderLake = Cpu(System.Runtime.InteropServices.Architecture.X64, "avx2", "fma", "avx_vnni");
+        var graviton = Cpu(System.Runtime.InteropServices.Architecture.Arm64, "asimd", "asimddp");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(Int8TargetChoice.Resolve(Int8Target.Auto, zen3), Has.Property("Target").EqualTo(Int8Target.Portable).And.Property("WeightMax").EqualTo(63));
+            Assert.That(Int8TargetChoice.Resolve(Int8Target.Auto, cascadeLake), Has.Property("Target").EqualTo(Int8Target.Vnni).And.Property("WeightMax").EqualTo(127));
+            Assert.That(Int8TargetChoice.Resolve(Int8Target.Auto, alderLake).Reason, Does.Contain("AVX-VNNI"));
+            Assert.That(Int8TargetChoice.Resolve(Int8Target.Auto, graviton).Target, Is.EqualTo(Int8Target.Portable));
+            Assert.That(Int8TargetChoice.Resolve(Int8Target.Vnni, zen3).WeightMax, Is.EqualTo(127));
+            Assert.That(Int8TargetChoice.Resolve(Int8Target.Avx2, cascadeLake).WeightMax, Is.EqualTo(63));
+            Assert.That(Int8TargetChoice.Resolve(Int8Target.Portable, cascadeLake).WeightMax, Is.EqualTo(63));
+        });
+    }
+
+    /// <summary>The largest |int8| among a QDQ file's quantized Conv/Gemm weights.</summary>
+    private static int LargestWeight(string path) =>
+        ModelProto.Parser.ParseFrom(File.ReadAllBytes(path)).Graph.Initializer
+            .Where(t => t.Name.EndsWith("weight_quantized") && t.DataType == (int)TensorProto.Types.DataType.Int8)
+            .SelectMany(t => t.RawData.ToByteArray())
+            .Max(b => Math.Abs((int)(sbyte)b));
 
     [Test]
     public void WeightsAreStoredAsInt8AndOnnxRuntimeFusesIntegerKernels()

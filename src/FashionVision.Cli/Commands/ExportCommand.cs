@@ -20,6 +20,10 @@ internal static class ExportCommand
         var checkpoint = new Argument<FileInfo>("checkpoint") { Description = "A checkpoint written by `fashionvision train`" };
         var output = new Option<FileInfo?>("--output", "-o") { Description = "The .onnx file to write (default: next to the checkpoint, model.onnx)" };
         var int8 = new Option<bool>("--int8") { Description = "Also write an INT8 (QDQ) model calibrated on training images, as <output>.int8.onnx" };
+        var int8Target = CommonOptions.Named("--int8-target", "auto",
+            "The CPU class the INT8 models are for: auto (this CPU: vnni where it has VNNI, else portable), vnni (full-range weights), " +
+            "avx2 or portable (7-bit weights that ONNX Runtime's non-VNNI x86 kernels cannot saturate; portable is right on every CPU)",
+            () => Int8TargetNames, "INT8 target");
         var calibration = CommonOptions.Int("--calibration-images", 512, "Training images used to calibrate the INT8 activation ranges");
         var dataDir = CommonOptions.DataDirectory();
         var opset = CommonOptions.Int("--opset", OnnxExportOptions.MinimumOpset, $"ONNX opset ({OnnxExportOptions.MinimumOpset}-{OnnxExportOptions.MaximumOpset})", OnnxExportOptions.MinimumOpset);
@@ -41,11 +45,12 @@ internal static class ExportCommand
         var command = new Command("export",
             "Export a checkpoint to ONNX, checked to load, with optional INT8 quantization (post-training or quantization-aware) and a Triton model repository.")
         {
-            checkpoint, output, int8, calibration, dataDir, opset, qatEpochs, qatLr, batchSize, maxTrain, seed, triton, tritonName, tta, ensemble,
+            checkpoint, output, int8, int8Target, calibration, dataDir, opset, qatEpochs, qatLr, batchSize, maxTrain, seed, triton, tritonName, tta, ensemble,
         };
         command.SetAction(parse =>
         {
             var file = parse.GetRequiredValue(checkpoint);
+            var target = Enum.Parse<Int8Target>(parse.GetValue(int8Target)!, ignoreCase: true);
             var (network, manifest, normalization) = CheckpointModels.LoadForInference(file, CommonOptions.GetEnsemble(parse, ensemble));
             nn.Module<Tensor, Tensor> model = CommonOptions.GetTta(parse, tta) is { } policy ? new TtaClassifier(network, policy, normalization) : network;
             using (model)
@@ -82,8 +87,9 @@ internal static class ExportCommand
                     var source = RunData.SourceFor(manifest.ClassNames, parse.GetValue(dataDir), "there are no calibration images for --int8");
                     using var train = RunData.Load(source, DatasetSplit.Train, parse.GetValue(calibration));
                     using var images = train.Images.to_type(ScalarType.Float32).div(255);
-                    var report = OnnxQuantizer.QuantizeStatic(path, quantized, images);
+                    var report = OnnxQuantizer.QuantizeStatic(path, quantized, images, new OnnxQuantizationOptions { Target = target });
                     context.Output.WriteLine($"INT8 model: {quantized} ({Describe(report)})");
+                    context.Output.WriteLine($"INT8 target: {DescribeTarget(report)}");
                     if (repository is not null)
                         WriteTriton(context, quantized, repository, name + "-int8");
                 }
@@ -98,6 +104,7 @@ internal static class ExportCommand
                     var result = display.Run(epochs, () => OnnxQuantizer.QuantizeWithTraining(path, quantized, train, defaults with
                     {
                         CalibrationImages = parse.GetValue(calibration),
+                        Quantization = defaults.Quantization with { Target = target },
                         Training = defaults.Training with
                         {
                             Epochs = epochs,
@@ -110,6 +117,7 @@ internal static class ExportCommand
                         },
                     }, context.CancellationToken));
                     context.Output.WriteLine($"INT8 model, quantization-aware ({epochs} epoch{(epochs == 1 ? "" : "s")} on {train.Count:N0} images): {quantized} ({Describe(result.Quantization)})");
+                    context.Output.WriteLine($"INT8 target: {DescribeTarget(result.Quantization)}");
                     if (repository is not null)
                         WriteTriton(context, quantized, repository, name + "-int8-qat");
                 }
@@ -118,6 +126,11 @@ internal static class ExportCommand
         });
         return command;
     }
+
+    private static readonly string[] Int8TargetNames = Enum.GetNames<Int8Target>().Select(n => n.ToLowerInvariant()).ToArray();
+
+    private static string DescribeTarget(OnnxQuantizationReport report) =>
+        report.Target is { } t ? $"{t.Name}, weights in ±{t.WeightMax} ({t.Reason})" : "unknown";
 
     private static string Describe(OnnxQuantizationReport report) =>
         $"{report.QuantizedBytes / 1024.0:N0} KiB, {report.CompressionRatio:0.0}× smaller; {report.QuantizedWeights} weights and {report.QuantizedActivations} activations quantized, calibrated on {report.CalibrationImages} images";

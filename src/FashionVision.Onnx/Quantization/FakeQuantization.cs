@@ -22,19 +22,20 @@ internal static class FakeQuantization
     }
 
     /// <summary>
-    /// Per-channel symmetric int8 fake quantization of a weight along <paramref name="axis"/> (scale = max |w| / 127 of each
-    /// channel, computed from the current weight as the QDQ export does); returns the quantized weight and the scales.
+    /// Per-channel symmetric int8 fake quantization of a weight along <paramref name="axis"/> (scale = max |w| /
+    /// <paramref name="weightMax"/> of each channel, computed from the current weight as the QDQ export does); returns the
+    /// quantized weight and the scales.
     /// </summary>
-    public static (Tensor Weight, Tensor Scales) Weight(Tensor weight, int axis)
+    public static (Tensor Weight, Tensor Scales) Weight(Tensor weight, int axis, int weightMax)
     {
         using var scope = NewDisposeScope();
         var channels = weight.shape[axis];
         var maxAbs = weight.detach().abs().transpose(0, axis).reshape(channels, -1).amax([1]);
-        var scales = where(maxAbs > 0, maxAbs / QuantizationMath.WeightMax, ones_like(maxAbs));
+        var scales = where(maxAbs > 0, maxAbs / weightMax, ones_like(maxAbs));
         var shape = Enumerable.Repeat(1L, (int)weight.dim()).ToArray();
         shape[axis] = channels;
         var broadcast = scales.reshape(shape);
-        var quantized = weight.detach().div(broadcast).round().clamp(-QuantizationMath.WeightMax, QuantizationMath.WeightMax).mul(broadcast);
+        var quantized = weight.detach().div(broadcast).round().clamp(-weightMax, weightMax).mul(broadcast);
         var result = weight + (quantized - weight).detach();
         return (scope.MoveToOuter(result), scope.MoveToOuter(scales));
     }

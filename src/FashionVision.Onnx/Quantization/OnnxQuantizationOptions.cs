@@ -38,6 +38,13 @@ public sealed record OnnxQuantizationOptions
     /// <summary>The activation integer type.</summary>
     public ActivationQuantizationType ActivationType { get; init; } = ActivationQuantizationType.UInt8;
 
+    /// <summary>
+    /// The CPU class the model is quantized for (default <see cref="Int8Target.Auto"/>: this machine's). It sets the weight
+    /// range: full (±127) for CPUs with VNNI, 7-bit (±63) where ONNX Runtime's kernels could saturate. Use
+    /// <see cref="Int8Target.Portable"/> for a file that is right on every CPU.
+    /// </summary>
+    public Int8Target Target { get; init; } = Int8Target.Auto;
+
     /// <summary>Images per calibration batch (memory grows with it: every intermediate tensor of the batch is kept).</summary>
     public int CalibrationBatchSize { get; init; } = 16;
 
@@ -52,6 +59,8 @@ public sealed record OnnxQuantizationOptions
     {
         if (!Enum.IsDefined(Method))
             throw new ArgumentOutOfRangeException(nameof(Method), Method, "Unknown calibration method.");
+        if (!Enum.IsDefined(Target))
+            throw new ArgumentOutOfRangeException(nameof(Target), Target, "Unknown INT8 target.");
         if (!Enum.IsDefined(ActivationType))
             throw new ArgumentOutOfRangeException(nameof(ActivationType), ActivationType, "Unknown activation type.");
         if (!(Percentile > 50 && Percentile <= 100))
@@ -71,6 +80,9 @@ public sealed record OnnxQuantizationOptions
 /// <param name="CalibrationImages">Images the activation ranges were taken from.</param>
 public sealed record OnnxQuantizationReport(long OriginalBytes, long QuantizedBytes, int QuantizedWeights, int QuantizedActivations, int CalibrationImages)
 {
+    /// <summary>The INT8 target the weights were quantized for, and why (null only in reports made by hand).</summary>
+    public Int8TargetChoice? Target { get; init; }
+
     /// <summary>How many times smaller the quantized file is.</summary>
     public double CompressionRatio => (double)OriginalBytes / QuantizedBytes;
 }

@@ -10,7 +10,8 @@ namespace FashionVision.Onnx;
 
 /// <summary>
 /// Post-training static INT8 quantization of an FP32 ONNX classifier in the QDQ format: Conv and Gemm weights become
-/// per-channel symmetric int8 initializers (the file shrinks about 4×) with int32 biases, and activations get
+/// per-channel symmetric int8 initializers (the file shrinks about 4×) with int32 biases, in the range the
+/// <see cref="OnnxQuantizationOptions.Target"/> CPU class can multiply without saturating (<see cref="Int8Target"/>), and activations get
 /// QuantizeLinear/DequantizeLinear pairs whose scales come from calibration images. ONNX Runtime fuses the pairs into integer
 /// kernels (QLinearConv, QGemm, ...).
 /// </summary>
@@ -119,7 +120,7 @@ public static class OnnxQuantizer
                 $"{count} calibration images of {string.Join("×", imageShape)} need {(long)count * perImage} values, not {calibrationImages.Length}.", nameof(calibrationImages));
 
         var images = options.ApplyModelNormalization ? Normalize(model, calibrationImages, imageShape) : calibrationImages;
-        var rewriter = new QdqRewriter(model, options);
+        var rewriter = new QdqRewriter(model, options, Int8TargetChoice.Resolve(options.Target));
         var ranges = new ActivationCalibrator(model, rewriter.CalibratedTensors, options).Calibrate(images, count, imageShape);
         return (rewriter, ranges);
     }
@@ -130,9 +131,15 @@ public static class OnnxQuantizer
     {
         var quantized = rewriter.Rewrite(ranges);
         SetMetadata(quantized, OnnxMetadataKeys.Quantization, QdqInt8);
+        SetMetadata(quantized, OnnxMetadataKeys.Int8Target, rewriter.Target.Name);
+        SetMetadata(quantized, OnnxMetadataKeys.Int8WeightMax, rewriter.Target.WeightMax.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        SetMetadata(quantized, OnnxMetadataKeys.Int8TargetReason, rewriter.Target.Reason);
         var output = quantized.ToByteArray();
         AtomicFile.Write(outputPath, stream => stream.Write(output));
-        return new OnnxQuantizationReport(originalBytes, output.LongLength, rewriter.QuantizedWeights, rewriter.QuantizedActivations, calibrationImages);
+        return new OnnxQuantizationReport(originalBytes, output.LongLength, rewriter.QuantizedWeights, rewriter.QuantizedActivations, calibrationImages)
+        {
+            Target = rewriter.Target,
+        };
     }
 
     internal static int[] InputImageShape(string path, ModelProto model)

@@ -32,10 +32,11 @@ internal sealed class QdqRewriter
     private readonly List<string> _quantized = [];
     private readonly Dictionary<string, string> _rangeSource = new();
 
-    public QdqRewriter(ModelProto model, OnnxQuantizationOptions options)
+    public QdqRewriter(ModelProto model, OnnxQuantizationOptions options, Int8TargetChoice target)
     {
         _model = model;
         _options = options;
+        Target = target;
         var graph = model.Graph;
         _initializers = graph.Initializer.ToDictionary(t => t.Name);
         _graphOutputs = graph.Output.Select(o => o.Name).ToHashSet();
@@ -55,6 +56,9 @@ internal sealed class QdqRewriter
 
     /// <summary>The activation tensors that get a Q/DQ pair, each with the tensor whose calibrated range it uses.</summary>
     public IReadOnlyDictionary<string, string> RangeSources => _rangeSource;
+
+    /// <summary>The INT8 target the weights are quantized for (their range: ±<see cref="Int8TargetChoice.WeightMax"/>).</summary>
+    public Int8TargetChoice Target { get; }
 
     /// <summary>The activation type of the plan.</summary>
     public ActivationQuantizationType ActivationType => _options.ActivationType;
@@ -218,10 +222,10 @@ internal sealed class QdqRewriter
         {
             var maxAbs = 0f;
             foreach (var index in ChannelIndices(c, axis, channels, inner, outer)) maxAbs = Math.Max(maxAbs, Math.Abs(values[index]));
-            var scale = QuantizationMath.WeightScale(maxAbs);
+            var scale = QuantizationMath.WeightScale(maxAbs, Target.WeightMax);
             scales[c] = scale;
             foreach (var index in ChannelIndices(c, axis, channels, inner, outer))
-                quantized[index] = (sbyte)Math.Clamp(MathF.Round(values[index] / scale), -QuantizationMath.WeightMax, QuantizationMath.WeightMax);
+                quantized[index] = (sbyte)Math.Clamp(MathF.Round(values[index] / scale), -Target.WeightMax, Target.WeightMax);
         }
 
         var name = original.Input[1];

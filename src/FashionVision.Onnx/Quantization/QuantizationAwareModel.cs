@@ -129,7 +129,7 @@ public sealed class QuantizationAwareModel : nn.Module<Tensor, Tensor>
                 : throw new InvalidOperationException($"ONNX node '{node.Name}' reads '{name}' before anything computes it.")).ToArray();
             if (FakeQuantize && _plan.QuantizedWeightAxis(node) is { } axis)
             {
-                var (weight, scales) = FakeQuantization.Weight(inputs[1]!, axis);
+                var (weight, scales) = FakeQuantization.Weight(inputs[1]!, axis, _plan.Target.WeightMax);
                 inputs[1] = weight;
                 if (_plan.QuantizesBias(node))
                     inputs[2] = FakeQuantization.Bias(inputs[2]!, _activations[node.Input[0]].Scale, scales);
@@ -156,7 +156,7 @@ public sealed class QuantizationAwareModel : nn.Module<Tensor, Tensor>
             initializer.FloatData.Clear();
             initializer.RawData = ByteString.CopyFrom(value.bytes);
         }
-        return OnnxQuantizer.Write(new QdqRewriter(trained, _options), _ranges, int8Path, _originalBytes, _calibrationImages);
+        return OnnxQuantizer.Write(new QdqRewriter(trained, _options, _plan.Target), _ranges, int8Path, _originalBytes, _calibrationImages);
     }
 
     private Tensor Quantize(string tensor, Tensor value) =>

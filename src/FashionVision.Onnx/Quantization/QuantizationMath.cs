@@ -2,14 +2,12 @@ namespace FashionVision.Onnx;
 
 /// <summary>
 /// The quantization arithmetic shared by the QDQ rewrite and quantization-aware training, so the scales a model trains
-/// with are the ones written into its file: per-channel symmetric int8 weights (scale = max |w| / 127, values in ±127) and
+/// with are the ones written into its file: per-channel symmetric int8 weights (scale = max |w| / m, values in ±m, where m is
+/// the target's <see cref="Int8TargetChoice.WeightMax"/>: 127, or 63 where the kernels could saturate) and
 /// per-tensor affine activations (scale = (max − min) / (qmax − qmin), zero point = round(qmin − min / scale)).
 /// </summary>
 internal static class QuantizationMath
 {
-    /// <summary>The largest int8 weight magnitude (the symmetric range ±127 leaves −128 unused).</summary>
-    public const int WeightMax = 127;
-
     /// <summary>The integer range of an activation type: [0, 255] for uint8, [−128, 127] for int8.</summary>
     public static (int Min, int Max) ActivationLimits(ActivationQuantizationType type) =>
         type == ActivationQuantizationType.UInt8 ? (0, 255) : (-128, 127);
@@ -24,6 +22,9 @@ internal static class QuantizationMath
         return (scale, zeroPoint);
     }
 
-    /// <summary>The scale of one output channel of weights whose largest magnitude is <paramref name="maxAbs"/> (1 for an all-zero channel).</summary>
-    public static float WeightScale(float maxAbs) => maxAbs > 0 ? maxAbs / WeightMax : 1f;
+    /// <summary>
+    /// The scale of one output channel of weights whose largest magnitude is <paramref name="maxAbs"/>, quantized to
+    /// ±<paramref name="weightMax"/> (1 for an all-zero channel).
+    /// </summary>
+    public static float WeightScale(float maxAbs, int weightMax) => maxAbs > 0 ? maxAbs / weightMax : 1f;
 }

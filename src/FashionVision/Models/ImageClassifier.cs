@@ -48,11 +48,17 @@ public abstract class ImageClassifier : nn.Module<Tensor, Tensor>
     /// the logits are float32 either way. <see cref="Training.TrainerOptions.Precision"/> sets it for a training run.
     /// </summary>
     /// <exception cref="NotSupportedException">The model does not support bfloat16 (<see cref="SupportsBFloat16"/>).</exception>
+    /// <exception cref="ArgumentException">The value is <see cref="ComputePrecision.Auto"/>, which only a trainer resolves (it needs the device).</exception>
     public ComputePrecision Precision
     {
         get => _precision;
         set
         {
+            if (value == ComputePrecision.Auto)
+                throw new ArgumentException("A model computes in a concrete precision (Float32 or BFloat16); ComputePrecision.Auto is resolved by the Trainer " +
+                                            "from the device (DeviceProfile.ChoosePrecision).", nameof(value));
+            if (!Enum.IsDefined(value))
+                throw new ArgumentOutOfRangeException(nameof(value), value, "Unknown compute precision.");
             if (value == ComputePrecision.BFloat16 && !SupportsBFloat16)
                 throw new NotSupportedException($"{GetType().Name} computes in float32 only; models that support bfloat16 have SupportsBFloat16 = true.");
             _precision = value;

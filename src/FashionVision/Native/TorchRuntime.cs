@@ -39,6 +39,7 @@ public static class TorchRuntime
         {
             if (s_initialised)
                 return;
+            KernelGuard.Apply();
             Probe(static () => torch.zeros(1).Dispose(), AppContext.BaseDirectory);
             s_initialised = true;
         }

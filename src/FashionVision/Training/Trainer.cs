@@ -106,6 +106,16 @@ public sealed class Trainer : IDisposable
     /// <summary>The last checkpoint this trainer wrote, or null.</summary>
     public string? LastCheckpointPath { get; private set; }
 
+    /// <summary>
+    /// The precision the current (or last) run computes in: <see cref="TrainerOptions.Precision"/>, or what
+    /// <see cref="ComputePrecision.Auto"/> resolved to on this device (<see cref="Native.DeviceProfile.ChoosePrecision(ImageClassifier, Device)"/>).
+    /// Null before <see cref="Fit"/>.
+    /// </summary>
+    public ComputePrecision? ResolvedPrecision { get; private set; }
+
+    /// <summary>Why the run computes in <see cref="ResolvedPrecision"/> (one sentence, also logged at Information), or null before <see cref="Fit"/>.</summary>
+    public string? PrecisionReason { get; private set; }
+
     /// <summary>Raised after every training batch (on the training thread).</summary>
     public event EventHandler<BatchEndEventArgs>? BatchEnd;
 
@@ -460,20 +470,47 @@ public sealed class Trainer : IDisposable
 
     private static Tensor AsFloat32(Tensor logits) => logits.dtype == ScalarType.Float32 ? logits : logits.to_type(ScalarType.Float32);
 
-    /// <summary>Sets the model's compute precision and returns the one it had (float32 for models that are not <see cref="ImageClassifier"/>s).</summary>
+    /// <summary>
+    /// Sets the model's compute precision and returns the one it had (float32 for models that are not <see cref="ImageClassifier"/>s).
+    /// <see cref="ComputePrecision.Auto"/> is resolved here, once per run, by <see cref="Native.DeviceProfile.ChoosePrecision(ImageClassifier, Device)"/>;
+    /// the run's precision and its reason go to <see cref="ResolvedPrecision"/> and <see cref="PrecisionReason"/>.
+    /// </summary>
     private ComputePrecision SetPrecision(ComputePrecision precision)
     {
+        // Fit calls this twice: with the options' precision, then to restore the model's own (never Auto). Only the first
+        // call decides the run's precision.
+        bool forRun = precision == Options.Precision;
+        string? reason = null;
+        if (precision == ComputePrecision.Auto)
+        {
+            var choice = Model is ImageClassifier c
+                ? Native.DeviceProfile.Current.ChoosePrecision(c, Device)
+                : new Native.PrecisionChoice(ComputePrecision.Float32, $"{Model.GetType().Name} is not an ImageClassifier, which computes in float32 only.");
+            precision = choice.Precision;
+            reason = $"Auto chose {choice.Name}: {choice.Reason}";
+        }
+        ComputePrecision previous;
         if (Model is ImageClassifier classifier)
         {
-            var previous = classifier.Precision;
+            previous = classifier.Precision;
             if (precision == ComputePrecision.BFloat16 && !classifier.SupportsBFloat16)
                 throw new ArgumentException($"TrainerOptions.Precision is BFloat16 but {Model.GetType().Name} computes in float32 only.", nameof(TrainerOptions.Precision));
             classifier.Precision = precision;
-            return previous;
         }
-        if (precision != ComputePrecision.Float32)
-            throw new ArgumentException($"TrainerOptions.Precision is {precision} but the model is not an ImageClassifier that supports it.", nameof(TrainerOptions.Precision));
-        return ComputePrecision.Float32;
+        else
+        {
+            if (precision != ComputePrecision.Float32)
+                throw new ArgumentException($"TrainerOptions.Precision is {precision} but the model is not an ImageClassifier that supports it.", nameof(TrainerOptions.Precision));
+            previous = ComputePrecision.Float32;
+        }
+        if (forRun)
+        {
+            ResolvedPrecision = precision;
+            PrecisionReason = reason ?? $"TrainerOptions.Precision is {precision}.";
+            if (reason is not null)
+                Logger.LogInformation("Compute precision: {Reason}", reason);
+        }
+        return previous;
     }
 
     /// <summary>The weights used for inference: the EMA weights when EMA is on, the model's otherwise (views, not copies).</summary>

@@ -76,6 +76,15 @@ public sealed record CheckpointManifest
     public Dictionary<string, CallbackStateManifest> Callbacks { get; init; } = new();
 
     /// <summary>
+    /// The precision the run computed in (<see cref="Trainer.ResolvedPrecision"/>: what <see cref="Models.ComputePrecision.Auto"/>
+    /// resolved to on the machine that trained it); null in checkpoints of older versions.
+    /// </summary>
+    public Models.ComputePrecision? Precision { get; init; }
+
+    /// <summary>Why the run computed in <see cref="Precision"/> (<see cref="Trainer.PrecisionReason"/>); null in checkpoints of older versions.</summary>
+    public string? PrecisionReason { get; init; }
+
+    /// <summary>
     /// The options of the zoo model the manifest names: <see cref="ModelOptionsJson"/> as the Trainer or the CLI wrote it
     /// (width, attention, head, BatchNorm settings, the pruned <see cref="Models.ModelOptions.ChannelWidths"/>; read by
     /// <see cref="Models.ModelOptions.FromJson"/>, whichever spelling wrote them), with the manifest's class count and

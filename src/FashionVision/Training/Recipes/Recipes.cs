@@ -114,7 +114,7 @@ public static class Recipes
         ResolveForCpu(precision) == ComputePrecision.BFloat16 ? 1.0 : 0.5;
 
     private static ComputePrecision ResolveForCpu(ComputePrecision precision) =>
-        precision != ComputePrecision.Auto ? precision : Native.DeviceProfile.Current.PreferredPrecision(bfloat16Capable: true);
+        precision != ComputePrecision.Auto ? precision : Native.DeviceProfile.Current.CpuHasNativeBFloat16 ? ComputePrecision.BFloat16 : ComputePrecision.Float32;
 
     /// <summary>
     /// Fashion-MNIST in a wall-clock budget (60, 120 or 300 s from process start to printed accuracy on two CPU cores):

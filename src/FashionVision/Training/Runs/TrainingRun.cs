@@ -160,7 +160,8 @@ public static class TrainingRun
                 DeadRelu = deadRelu,
                 TensorBoard = tensorboard,
                 Teacher = teacher,
-                Precision = trainerOptions.Precision,
+                Precision = trainer.ResolvedPrecision ?? trainerOptions.Precision,
+                PrecisionReason = trainer.PrecisionReason,
             };
             return result;
         }
