@@ -26,6 +26,8 @@ public abstract class ImageClassifier : nn.Module<Tensor, Tensor>
     /// <param name="numClasses">The number of classes the head predicts.</param>
     protected ImageClassifier(string name, int inputChannels, int numClasses) : base(name)
     {
+        // Before any of the model's kernels can run: the runtime check and the kernel guard (Native.KernelGuard).
+        Native.TorchRuntime.EnsureInitialized();
         if (inputChannels <= 0)
             throw new ArgumentOutOfRangeException(nameof(inputChannels), inputChannels, "Input channels must be positive.");
         if (numClasses <= 0)

@@ -102,7 +102,12 @@ public sealed record RunSpec
             string where = e.Path is { Length: > 1 } path ? $" at {path}" : "";
             throw new InvalidDataException($"{source}{where}: {FirstLine(e.Message)}", e);
         }
-        catch (Exception e) when (e is InvalidDataException or ArgumentException or NotSupportedException or FormatException)
+        catch (ArgumentException e)
+        {
+            string message = e.ParamName is { } name ? e.Message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal) : e.Message;
+            throw new InvalidDataException($"{source}: {FirstLine(message)}", e);
+        }
+        catch (Exception e) when (e is InvalidDataException or NotSupportedException or FormatException)
         {
             throw new InvalidDataException($"{source}: {FirstLine(e.Message)}", e);
         }

@@ -96,7 +96,7 @@ public static class TrainingRun
         TensorBoardLogger? tensorboard = null;
         try
         {
-            var (modelOptions, info) = ModelOptionsFor(spec, trainSet, checkSize: options.CreateModel is null);
+            var (modelOptions, info) = ModelOptionsFor(spec, trainSet);
             model = options.CreateModel?.Invoke(spec, modelOptions) ?? ModelZoo.Create(spec.Model.Name, modelOptions);
             if (spec.Model.Weights is { } weights)
                 LoadWeights(model, spec.Model.Name, weights, logger);
@@ -200,7 +200,7 @@ public static class TrainingRun
     }
 
     /// <summary>The zoo options the spec's network is built with for <paramref name="train"/>, and its description.</summary>
-    private static (ModelOptions Options, ModelInfo Info) ModelOptionsFor(RunSpec spec, InMemoryDataset train, bool checkSize)
+    private static (ModelOptions Options, ModelInfo Info) ModelOptionsFor(RunSpec spec, InMemoryDataset train)
     {
         var (channels, height, width) = train.ImageShape;
         var registration = ModelZoo.GetRegistration(spec.Model.Name);
@@ -220,10 +220,8 @@ public static class TrainingRun
         };
         if (spec.Model.CosineScale is { } scale)
             options = options with { Head = HeadKind.Cosine, CosineScale = scale };
-        if (checkSize && preprocessing?.Size is null && !sizeFits)
-            throw new ArgumentException(
-                $"Model {spec.Model.Name} expects {registration.InputHeight}×{registration.InputWidth} images; '{train.Name}' has {channels}×{height}×{width}. " +
-                "Pick a model for that size (fashionvision models) or resize inside the model with Model.InputSize (--input-size).", "Model.InputSize");
+        // A model that does not fit the images and has no preprocessing of its own is tried as it is: the trainer's first
+        // forward pass says whether it takes them (FastCnn's global pooling takes any size).
         return (options, ModelZoo.Describe(spec.Model.Name, options with { Seed = null }));
     }
 
