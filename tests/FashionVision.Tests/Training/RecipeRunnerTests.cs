@@ -44,18 +44,26 @@ public class RecipeRunnerTests
         using var train = Bars(64, seed: 1);
         using var test = Bars(48, seed: 2);
         var clock = new TimeBudgetTests.FakeClock(new DateTimeOffset(2026, 11, 30, 12, 0, 0, TimeSpan.Zero));
-        // One second per 8-image batch; 48 test images × 2 views at a third of a training image's cost = 4 s reserved.
+        // One second per 8-image batch; an evaluated image costs 1/24 s on the fake clock (a forward hook charges it), so
+        // 48 test images × 2 views = 4 s are reserved and the probe (a warm-up and two timed batches of 8) takes 1 s:
+        // training has 20 − 4 − 1 = 15 s, and step 16 would end past them.
         var recipe = Tiny(new TrainerOptions
         {
             Epochs = 100,
             BatchSize = 8,
+            EvaluationBatchSize = 8,
             TimeBudget = new TimeBudget(TimeSpan.FromSeconds(20)),
             TimeProvider = clock,
             Callbacks = new TrainerCallback[] { new Tick(clock) },
-        });
+        }, (model, _, _) => model.register_forward_hook((m, _, output) =>
+        {
+            if (!m.training)
+                clock.Advance(TimeSpan.FromSeconds(output.shape[0] / 24.0));
+            return output;
+        }));
         var result = RecipeRunner.Run(recipe, train, test, new RecipeRunOptions { BudgetStartedAt = clock.Start });
         using var model = result.Model;
-        Assert.That(result.ImagesTrained, Is.EqualTo(16 * 8));
+        Assert.That(result.ImagesTrained, Is.EqualTo(15 * 8));
     }
 
     private sealed class Tick(TimeBudgetTests.FakeClock clock) : TrainerCallback
