@@ -415,17 +415,29 @@ public class TrainerTests
         {
             var e = Assert.Throws<TrainingDivergedException>(() => trainer.Fit(train))!;
             Assert.That(trainer.Callbacks[0], Is.TypeOf<TerminateOnNaN>());
-            Assert.That(e.StackTrace!.Split('\n')[0], Does.Contain("TerminateOnNaN.OnBatchEnd"), "the callback decides, not the training step");
             Assert.That((e.Epoch, e.Batch), Is.EqualTo((2, 3)));
         }
 
-        // Registered by hand while the option is off, it fires just the same.
-        var handMade = new TrainerOptions { Epochs = 3, BatchSize = 16, StopOnNonFiniteLoss = false, CustomLoss = new NaNAfter(epoch: 1, batch: 4), Callbacks = [new TerminateOnNaN()] };
+        // Registered by hand while the option is off, it fires just the same, after the training step has reported the
+        // loss to the callbacks before it (the step itself never throws).
+        var seen = new List<double>();
+        var handMade = new TrainerOptions
+        {
+            Epochs = 3, BatchSize = 16, StopOnNonFiniteLoss = false, CustomLoss = new NaNAfter(epoch: 1, batch: 4),
+            Callbacks = [new LossRecorder(seen), new TerminateOnNaN()],
+        };
         using (var trainer = new Trainer(model, handMade))
         {
             var e = Assert.Throws<TrainingDivergedException>(() => trainer.Fit(train))!;
             Assert.That((e.Epoch, e.Batch), Is.EqualTo((1, 4)));
+            Assert.That(seen, Has.Count.EqualTo(4));
+            Assert.That(double.IsNaN(seen[^1]), Is.True, "the NaN batch reached OnBatchEnd");
         }
+    }
+
+    private sealed class LossRecorder(List<double> losses) : TrainerCallback
+    {
+        public override void OnBatchEnd(Trainer trainer, BatchEndEventArgs batch) => losses.Add(batch.Loss);
     }
 
     [Test]
