@@ -7,16 +7,6 @@ using static TorchSharp.torch;
 
 namespace FashionVision.Training;
 
-/// <summary>Which validation metric decides "best" (for checkpoints and early stopping).</summary>
-public enum MonitorMetric
-{
-    /// <summary>Validation loss, lower is better.</summary>
-    ValidationLoss,
-
-    /// <summary>Validation accuracy, higher is better.</summary>
-    ValidationAccuracy,
-}
-
 /// <summary>Early stopping: stop when the monitored metric has not improved for <see cref="Patience"/> validation checks.</summary>
 /// <remarks>Patience counts validation checks, not epochs: with <see cref="TrainerOptions.ValidationInterval"/> = 2 and
 /// Patience = 3, training stops after 6 epochs without improvement.</remarks>
@@ -85,7 +75,7 @@ public sealed record TrainerOptions
     /// <summary>Stop after the first validation whose accuracy reaches this value, in (0, 1] (null = off); needs a validation set.</summary>
     public double? StopAtAccuracy { get; init; }
 
-    /// <summary>The clock that <see cref="TimeBudget"/> and epoch timings read (default the system clock; tests pass a fake one).</summary>
+    /// <summary>The clock that <see cref="TimeBudget"/> reads, its measurement of the evaluation's cost included (default the system clock; tests pass a fake one).</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
     /// <summary>The optimizer.</summary>
@@ -100,7 +90,7 @@ public sealed record TrainerOptions
     /// <summary>A loss object to use instead of <see cref="Loss"/> (e.g. a custom subclass).</summary>
     public ClassificationLoss? CustomLoss { get; init; }
 
-    /// <summary>The teacher for <see cref="LossKind.Distillation"/>: its logits are computed in eval mode without gradients.</summary>
+    /// <summary>The teacher for <see cref="LossKind.Distillation"/> (or a <see cref="DistillationLoss"/> built without one): the loss takes it when the run starts and computes its logits in eval mode without gradients.</summary>
     public nn.Module<Tensor, Tensor>? Teacher { get; init; }
 
     /// <summary>The augmentation chain applied to every training batch on its device (null = none).</summary>
@@ -151,7 +141,7 @@ public sealed record TrainerOptions
     /// <summary>Resume even when the options differ from the checkpoint's run (default false); the differences are logged as a warning and the run no longer equals an uninterrupted one.</summary>
     public bool AllowChangedOptionsOnResume { get; init; }
 
-    /// <summary>Stop with <see cref="TrainingDivergedException"/> on a NaN or infinite loss (default true).</summary>
+    /// <summary>Stop with <see cref="TrainingDivergedException"/> on a NaN or infinite loss (default true: the Trainer registers <see cref="TerminateOnNaN"/>); false skips such batches' updates and goes on.</summary>
     public bool StopOnNonFiniteLoss { get; init; } = true;
 
     /// <summary>The zoo name of the model, stored in checkpoints so a predictor can rebuild it (optional).</summary>
@@ -160,7 +150,7 @@ public sealed record TrainerOptions
     /// <summary>The model's options as JSON, stored in checkpoints next to <see cref="ModelName"/> (optional).</summary>
     public string? ModelOptionsJson { get; init; }
 
-    /// <summary>Extra callbacks, called in order after the built-in ones (EMA, early stopping) and the loss's (<see cref="ClassificationLoss.Callbacks"/>), and before checkpointing.</summary>
+    /// <summary>Extra callbacks, called in order after the built-in ones (<see cref="TerminateOnNaN"/>, the time budget, EMA, early stopping) and the loss's (<see cref="ClassificationLoss.Callbacks"/>), and before checkpointing.</summary>
     public IReadOnlyList<TrainerCallback> Callbacks { get; init; } = Array.Empty<TrainerCallback>();
 
     /// <summary>Where the trainer logs (default none).</summary>

@@ -1,5 +1,7 @@
 using FashionVision.Data;
 using FashionVision.Training;
+using TorchSharp;
+using static TorchSharp.torch;
 using static FashionVision.Tests.Training.TrainingTestKit;
 
 namespace FashionVision.Tests.Training;
@@ -38,6 +40,42 @@ public class TimeBudgetTests
         public override long GetTimestamp() => _ticks;
 
         public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+    }
+
+    /// <summary>
+    /// <see cref="TinyNet"/> on a machine of a chosen speed: every forward pass advances the fake clock by its images times
+    /// the cost of one, in training (forward, backward and update together) or in evaluation.
+    /// </summary>
+    internal sealed class ClockedNet : nn.Module<Tensor, Tensor>
+    {
+        private readonly TinyNet inner;
+        private readonly FakeClock _clock;
+        private bool _warm;
+
+        public ClockedNet(FakeClock clock, long seed = 0) : base("ClockedNet")
+        {
+            _clock = clock;
+            inner = new TinyNet(seed: seed);
+            RegisterComponents();
+        }
+
+        /// <summary>Seconds one image of a training step takes.</summary>
+        public double TrainSecondsPerImage { get; set; }
+
+        /// <summary>Seconds one image of an evaluation takes.</summary>
+        public double EvalSecondsPerImage { get; set; }
+
+        /// <summary>Seconds the first training pass takes on top (warm-up).</summary>
+        public double WarmupSeconds { get; set; }
+
+        public override Tensor forward(Tensor input)
+        {
+            double perImage = training ? TrainSecondsPerImage : EvalSecondsPerImage;
+            double extra = training && !_warm ? WarmupSeconds : 0;
+            _warm |= training;
+            _clock.Advance(TimeSpan.FromSeconds(perImage * input.shape[0] + extra));
+            return inner.forward(input);
+        }
     }
 
     /// <summary>Advances the clock by a fixed time at the start of every batch (the batch "takes" that long).</summary>
@@ -86,31 +124,34 @@ public class TimeBudgetTests
     }
 
     [Test]
-    public void TimeBeforeFitAndTheEvaluationReserveComeOutOfTheBudget()
+    public void TimeBeforeFitAndTheMeasuredEvaluationReserveComeOutOfTheBudget()
     {
         using var train = Bars(64);
-        using var model = new TinyNet();
         var clock = new FakeClock(T0);
+        // Evaluating an image costs 1/24 s: the 48 reserved images take 2 s, the probe (a warm-up and two timed batches of
+        // 8) 1 s, the model check 1/24 s. Training starts 4 + 1/24 + 1 s into the budget with 18 s available: after step k
+        // 5.04 + k s are used, and step 13 would end past 18 s.
+        using var model = new ClockedNet(clock) { EvalSecondsPerImage = 1.0 / 24 };
         clock.Advance(TimeSpan.FromSeconds(4)); // start-up: the budget began 4 s before Fit
-        // One second per 8-image batch, forward passes cost a third of that: 48 reserved images take 2 s.
         var budget = new TimeBudget(TimeSpan.FromSeconds(20)) { StartedAt = T0, ReserveForImages = 48 };
-        using var trainer = new Trainer(model, Budgeted(clock, budget));
+        using var trainer = new Trainer(model, Budgeted(clock, budget) with { EvaluationBatchSize = 8 });
         trainer.Fit(train);
-        Assert.That(trainer.GlobalStep, Is.EqualTo(14));
+        Assert.That(trainer.GlobalStep, Is.EqualTo(12));
+        Assert.That(Seconds(clock) + 48.0 / 24, Is.LessThanOrEqualTo(20), "the evaluation ends within the budget");
     }
 
     [Test]
     public void TheMarginComesOutOfTheBudgetToo()
     {
         using var train = Bars(64);
-        using var model = new TinyNet();
         var clock = new FakeClock(T0);
+        using var model = new ClockedNet(clock) { EvalSecondsPerImage = 1.0 / 24 };
         clock.Advance(TimeSpan.FromSeconds(4));
-        // As above, with 3 s more kept back: 20 − 4 − 2 − 3 = 11 one-second steps.
+        // As above, with 3 s more kept back: 15 s available, and step 10 would end past them.
         var budget = new TimeBudget(TimeSpan.FromSeconds(20)) { StartedAt = T0, ReserveForImages = 48, Margin = TimeSpan.FromSeconds(3) };
-        using var trainer = new Trainer(model, Budgeted(clock, budget));
+        using var trainer = new Trainer(model, Budgeted(clock, budget) with { EvaluationBatchSize = 8 });
         trainer.Fit(train);
-        Assert.That(trainer.GlobalStep, Is.EqualTo(11));
+        Assert.That(trainer.GlobalStep, Is.EqualTo(9));
         Assert.Throws<ArgumentOutOfRangeException>(() => (budget with { Margin = TimeSpan.FromSeconds(20) }).Validate());
     }
 
@@ -183,6 +224,8 @@ public class TimeBudgetTests
         var e = Assert.Throws<ArgumentException>(() => allowed.Fit(train));
         Assert.That(e!.Message, Does.Contain("without a time budget"));
     }
+
+    private static double Seconds(FakeClock clock) => (clock.GetUtcNow() - T0).TotalSeconds;
 
     private sealed class CancelAfterEpoch(int epoch, CancellationTokenSource cts) : TrainerCallback
     {

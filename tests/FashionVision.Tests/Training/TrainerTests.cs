@@ -406,6 +406,108 @@ public class TrainerTests
     }
 
     [Test]
+    public void TerminateOnNaNIsWhatStopsADivergingRun()
+    {
+        using var train = Bars(96);
+        using var model = new TinyNet();
+        // Built in (the default): the first callback, and the one that throws.
+        using (var trainer = new Trainer(model, new TrainerOptions { Epochs = 3, BatchSize = 16, CustomLoss = new NaNAfter(epoch: 2, batch: 3) }))
+        {
+            var e = Assert.Throws<TrainingDivergedException>(() => trainer.Fit(train))!;
+            Assert.That(trainer.Callbacks[0], Is.TypeOf<TerminateOnNaN>());
+            Assert.That((e.Epoch, e.Batch), Is.EqualTo((2, 3)));
+        }
+
+        // Registered by hand while the option is off, it fires just the same, after the training step has reported the
+        // loss to the callbacks before it (the step itself never throws).
+        var seen = new List<double>();
+        var handMade = new TrainerOptions
+        {
+            Epochs = 3, BatchSize = 16, StopOnNonFiniteLoss = false, CustomLoss = new NaNAfter(epoch: 1, batch: 4),
+            Callbacks = [new LossRecorder(seen), new TerminateOnNaN()],
+        };
+        using (var trainer = new Trainer(model, handMade))
+        {
+            var e = Assert.Throws<TrainingDivergedException>(() => trainer.Fit(train))!;
+            Assert.That((e.Epoch, e.Batch), Is.EqualTo((1, 4)));
+            Assert.That(seen, Has.Count.EqualTo(4));
+            Assert.That(double.IsNaN(seen[^1]), Is.True, "the NaN batch reached OnBatchEnd");
+        }
+    }
+
+    private sealed class LossRecorder(List<double> losses) : TrainerCallback
+    {
+        public override void OnBatchEnd(Trainer trainer, BatchEndEventArgs batch) => losses.Add(batch.Loss);
+    }
+
+    [Test]
+    public void WithoutTerminateOnNaNNonFiniteBatchesAreSkipped()
+    {
+        using var train = Bars(96);
+        using var model = new TinyNet();
+        var losses = new List<double>();
+        using var trainer = new Trainer(model, new TrainerOptions { Epochs = 2, BatchSize = 16, StopOnNonFiniteLoss = false, CustomLoss = new NaNAfter(epoch: 2, batch: 1) });
+        trainer.BatchEnd += (_, e) => losses.Add(e.Loss);
+        var history = trainer.Fit(train);
+        Assert.That(trainer.Callbacks.OfType<TerminateOnNaN>(), Is.Empty);
+        Assert.That(losses.Skip(6).All(double.IsNaN), Is.True, "every batch of epoch 2 reports its NaN loss");
+        Assert.That(trainer.GlobalStep, Is.EqualTo(6), "and none of them steps the optimizer");
+        Assert.That(Weights(model).All(double.IsFinite), Is.True);
+        Assert.That(history.Epochs, Has.Count.EqualTo(2));
+    }
+
+    [Test]
+    public void AStopRequestedAfterTheCurrentBatchEndsTheEpochThere()
+    {
+        using var train = Bars(96);
+        using var model = new TinyNet();
+        var stopper = new StopAt(batch: 3);
+        using var trainer = new Trainer(model, new TrainerOptions { Epochs = 5, BatchSize = 16, Callbacks = [stopper] });
+        var history = trainer.Fit(train);
+        Assert.That(trainer.GlobalStep, Is.EqualTo(3));
+        Assert.That(history.Epochs, Has.Count.EqualTo(1));
+        Assert.That(history.StoppedEarly, Is.True);
+        Assert.That(history.StopReason, Is.EqualTo("enough"));
+    }
+
+    private sealed class StopAt(int batch) : TrainerCallback
+    {
+        public override void OnBatchEnd(Trainer trainer, BatchEndEventArgs e)
+        {
+            if (e.Batch == batch)
+                trainer.RequestStop("enough", afterCurrentBatch: true);
+        }
+    }
+
+    [TestCase(MonitorMetric.ValidationLoss, 0.5, 0.6, 0.0, true)]
+    [TestCase(MonitorMetric.ValidationLoss, 0.59, 0.6, 0.05, false)]
+    [TestCase(MonitorMetric.ValidationLoss, 0.7, 0.6, 0.0, false)]
+    [TestCase(MonitorMetric.ValidationAccuracy, 0.9, 0.8, 0.0, true)]
+    [TestCase(MonitorMetric.ValidationAccuracy, 0.81, 0.8, 0.05, false)]
+    [TestCase(MonitorMetric.ValidationAccuracy, 0.8, 0.8, 0.0, false)]
+    public void OneComparisonDecidesWhatIsBetter(MonitorMetric metric, double value, double best, double minDelta, bool better)
+    {
+        Assert.That(metric.IsImprovement(value, best, minDelta), Is.EqualTo(better));
+        Assert.That(metric.IsImprovement(value, null), Is.True, "anything beats nothing");
+        Assert.That(metric.Mode(), Is.EqualTo(metric == MonitorMetric.ValidationLoss ? MonitorMode.Min : MonitorMode.Max));
+        Assert.That(metric.ValueIn(new ValidationResult(1, 0.25, 0.75)), Is.EqualTo(metric == MonitorMetric.ValidationLoss ? 0.25 : 0.75));
+    }
+
+    [Test]
+    public void TheAveragedWeightsAreStoredOnceInACheckpoint()
+    {
+        using var train = Bars(64);
+        using var model = new TinyNet();
+        using var trainer = new Trainer(model, new TrainerOptions { Epochs = 1, BatchSize = 16, EmaDecay = 0.9, CheckpointDirectory = _dir });
+        trainer.Fit(train);
+        using var zip = System.IO.Compression.ZipFile.OpenRead(Path.Combine(_dir, "last.ckpt"));
+        var entries = zip.Entries.Select(e => e.FullName).ToList();
+        Assert.That(entries, Does.Contain("ema.sd"));
+        Assert.That(entries.Where(e => e.StartsWith("callbacks/ExponentialMovingAverage/", StringComparison.Ordinal)), Is.Empty);
+        Assert.That(Checkpoint.ReadManifest(Path.Combine(_dir, "last.ckpt")).Callbacks["ExponentialMovingAverage"].Values["updates"], Is.EqualTo(4));
+    }
+
+    [Test]
     public void GradientAccumulationEqualsOneLargerBatch()
     {
         using var train = Bars(64);
@@ -539,6 +641,24 @@ public class TrainerTests
         var history = trainer.Fit(train, validation);
         Assert.That(trainer.Loss, Is.TypeOf<DistillationLoss>());
         Assert.That(history.Last!.ValidationAccuracy, Is.GreaterThan(0.8));
+    }
+
+    [Test]
+    public void ADistillationLossCanOwnItsTeacher()
+    {
+        using var train = Bars(96);
+        using var teacher = new TinyNet(seed: 1, channels: 8);
+        using (var t = new Trainer(teacher, new TrainerOptions { Epochs = 2, BatchSize = 16, Optimizer = new OptimizerOptions { LearningRate = 0.02 } }))
+            t.Fit(train);
+        using var student = new TinyNet(seed: 2, channels: 2);
+        var loss = new DistillationLoss(new CrossEntropyLoss(), temperature: 2, teacher: teacher);
+        using var trainer = new Trainer(student, new TrainerOptions { Epochs = 2, BatchSize = 16, CustomLoss = loss, Optimizer = new OptimizerOptions { LearningRate = 0.02 } });
+        var history = trainer.Fit(train);
+        Assert.That(loss.Teacher, Is.SameAs(teacher));
+        Assert.That(history.Last!.TrainLoss, Is.LessThan(history.Epochs[0].TrainLoss));
+
+        using var orphan = new Trainer(new TinyNet(), new TrainerOptions { Epochs = 1, BatchSize = 16, CustomLoss = new DistillationLoss(new CrossEntropyLoss()) });
+        Assert.That(Assert.Throws<ArgumentException>(() => orphan.Fit(train))!.ParamName, Is.EqualTo("Teacher"));
     }
 
     [Test]

@@ -91,6 +91,44 @@ public class TrainingRunTests : WithTempDirectory
     }
 
     [Test]
+    public void ABudgetedSpecReservesItsMeasuredTestEvaluationAndItsMarginInsideTheBudget()
+    {
+        using var train = Bars(64, seed: 1);
+        using var test = Bars(48, seed: 2);
+        var clock = new TimeBudgetTests.FakeClock(new DateTimeOffset(2026, 11, 30, 12, 0, 0, TimeSpan.Zero));
+        // One second per 8-image batch; an evaluated image costs 1/24 s on the fake clock (a forward hook charges it), so
+        // 48 test images × 2 views = 4 s are reserved, the probe (a warm-up and two timed batches) takes its share, and the
+        // margin keeps 1 s for printing and exit: what is left of the 20 s trains.
+        var options = Small with
+        {
+            TimeProvider = clock,
+            BudgetStartedAt = clock.Start,
+            CreateModel = (_, o) =>
+            {
+                var model = new FastCnn(o.InputChannels, o.NumClasses, width: 4, dropRate: 0);
+                model.register_forward_hook((m, _, output) =>
+                {
+                    if (!m.training)
+                        clock.Advance(TimeSpan.FromSeconds(output.shape[0] / 24.0));
+                    return output;
+                });
+                return model;
+            },
+            Callbacks = _ => [new Tick(clock)],
+        };
+        var spec = Spec(epochs: 100) with { Training = Spec().Training with { Epochs = 100, BatchSize = 8, TimeBudgetSeconds = 20 } };
+        using var run = TrainingRun.Execute(spec, train, test, options);
+        long steps = run.ImagesTrained / 8;
+        Assert.That(steps, Is.InRange(11, 14), "20 s − 4 s of evaluation − the probe − 1 s of margin, at 1 s a step");
+        Assert.That(run.History.StopReason, Does.Contain("time budget"));
+    }
+
+    private sealed class Tick(TimeBudgetTests.FakeClock clock) : TrainerCallback
+    {
+        public override void OnBatchStart(Trainer trainer, int epoch, int batch) => clock.Advance(TimeSpan.FromSeconds(1));
+    }
+
+    [Test]
     public void AValidationShareThatLeavesASplitEmptySaysHowManyImagesThereAreAndWhatToChange()
     {
         using var train = Bars(4, seed: 1);

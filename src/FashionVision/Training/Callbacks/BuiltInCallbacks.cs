@@ -10,8 +10,16 @@ namespace FashionVision.Training;
 /// <summary>
 /// Keeps an exponential moving average of the model's weights (parameters and floating-point buffers; integer buffers are
 /// copied): shadow ← d·shadow + (1 − d)·weights after every optimizer step, with d = min(decay, (1 + n)/(10 + n)) after
-/// n updates so short runs are not dominated by the initial weights. The Trainer evaluates with the averaged weights.
+/// n updates so short runs are not dominated by the initial weights.
 /// </summary>
+/// <remarks>
+/// The callback does all of it: it binds to the model when the run starts, updates after every optimizer step, puts the
+/// averaged weights into the model for every validation pass (and takes them out again afterwards), and copies them into
+/// the model for good when the run ends (before <see cref="EarlyStopping"/> may restore its best weights). The Trainer
+/// registers one when <see cref="TrainerOptions.EmaDecay"/> is set; <see cref="Trainer.Ema"/> is the run's. A checkpoint
+/// holds one copy of the averaged weights, the <c>ema.sd</c> entry that predictors read, and the update count as this
+/// callback's state.
+/// </remarks>
 public sealed class ExponentialMovingAverage : TrainerCallback, IDisposable
 {
     private (Tensor Live, Tensor Shadow)[]? _pairs;
@@ -67,6 +75,18 @@ public sealed class ExponentialMovingAverage : TrainerCallback, IDisposable
         }
     }
 
+    /// <inheritdoc />
+    public override void OnValidationStart(Trainer trainer, int epoch) => SwapIn();
+
+    /// <inheritdoc />
+    public override void OnValidationEnd(Trainer trainer, ValidationResult result) => SwapOut();
+
+    /// <inheritdoc />
+    public override void OnFitEnd(Trainer trainer, TrainingHistory history) => CopyToModel();
+
+    /// <inheritdoc />
+    public override void OnException(Trainer trainer, Exception exception) => SwapOut();
+
     /// <summary>Puts the averaged weights into the model, keeping the live ones aside.</summary>
     public void SwapIn()
     {
@@ -107,29 +127,25 @@ public sealed class ExponentialMovingAverage : TrainerCallback, IDisposable
     internal IEnumerable<KeyValuePair<string, Tensor>> ShadowState(nn.Module model) =>
         model.state_dict().Keys.Zip(_pairs!.Select(p => p.Shadow), (k, v) => new KeyValuePair<string, Tensor>(k, v));
 
-    /// <inheritdoc />
-    public override void OnSaveCheckpoint(Trainer trainer, CallbackState state)
+    /// <summary>Binds to <paramref name="model"/> and replaces the average with <paramref name="shadow"/> (a checkpoint's <c>ema.sd</c>).</summary>
+    internal void Restore(nn.Module model, IReadOnlyDictionary<string, Tensor> shadow)
     {
-        state.Values["updates"] = Updates;
-        if (_pairs is not null)
-            state.SetTensors("shadow", ShadowState(trainer.Model));
+        Bind(model);
+        using var noGrad = no_grad();
+        var names = model.state_dict().Keys.ToArray();
+        for (int i = 0; i < names.Length; i++)
+            if (shadow.TryGetValue(names[i], out var t))
+                _pairs![i].Shadow.copy_(t);
     }
+
+    /// <inheritdoc />
+    public override void OnSaveCheckpoint(Trainer trainer, CallbackState state) => state.Values["updates"] = Updates;
 
     /// <inheritdoc />
     public override void OnLoadCheckpoint(Trainer trainer, CallbackState state)
     {
         Bind(trainer.Model);
         Updates = (long)state.Values.GetValueOrDefault("updates", 0);
-        var shadow = state.GetTensors("shadow");
-        if (shadow is null)
-            return;
-        using var noGrad = no_grad();
-        var names = trainer.Model.state_dict().Keys.ToArray();
-        for (int i = 0; i < names.Length; i++)
-            if (shadow.TryGetValue(names[i], out var t))
-                _pairs![i].Shadow.copy_(t);
-        foreach (var t in shadow.Values)
-            t.Dispose();
     }
 
     /// <inheritdoc />
@@ -179,15 +195,14 @@ public sealed class EarlyStopping : TrainerCallback, IDisposable
     /// <inheritdoc />
     public override void OnValidationEnd(Trainer trainer, ValidationResult result)
     {
-        double value = Monitor == MonitorMetric.ValidationLoss ? result.Loss : result.Accuracy;
-        bool improved = Best is not { } best || (Monitor == MonitorMetric.ValidationLoss ? value < best - Options.MinDelta : value > best + Options.MinDelta);
-        if (improved)
+        double value = Monitor.ValueIn(result);
+        if (Monitor.IsImprovement(value, Best, Options.MinDelta))
         {
             Best = value;
             BestEpoch = result.Epoch;
             Wait = 0;
             if (Options.RestoreBestWeights)
-                KeepWeights(trainer.InferenceWeights());
+                KeepWeights(trainer.Ema?.ShadowState(trainer.Model) ?? trainer.Model.state_dict());
             return;
         }
         Wait++;
@@ -292,8 +307,8 @@ public sealed class ModelCheckpoint : TrainerCallback
     /// <inheritdoc />
     public override void OnValidationEnd(Trainer trainer, ValidationResult result)
     {
-        double value = Monitor == MonitorMetric.ValidationLoss ? result.Loss : result.Accuracy;
-        _improved = Best is not { } best || (Monitor == MonitorMetric.ValidationLoss ? value < best : value > best);
+        double value = Monitor.ValueIn(result);
+        _improved = Monitor.IsImprovement(value, Best);
         if (_improved)
             Best = value;
     }
@@ -327,6 +342,9 @@ public sealed class ModelCheckpoint : TrainerCallback
 }
 
 /// <summary>Stops the run with <see cref="TrainingDivergedException"/> as soon as a batch loss is NaN or infinite (Keras' TerminateOnNaN).</summary>
+/// <remarks>The Trainer never steps the optimizer on a non-finite loss: it reports the loss to the callbacks and skips the
+/// update. This callback is what turns that into an error; the Trainer registers it first when
+/// <see cref="TrainerOptions.StopOnNonFiniteLoss"/> is set (the default), and without it the run goes on past such batches.</remarks>
 public sealed class TerminateOnNaN : TrainerCallback
 {
     /// <inheritdoc />

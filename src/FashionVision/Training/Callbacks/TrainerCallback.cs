@@ -40,6 +40,9 @@ public abstract class TrainerCallback
     /// <summary>Called after each optimizer step (and its scheduler step).</summary>
     public virtual void OnAfterOptimizerStep(Trainer trainer) { }
 
+    /// <summary>Called before each validation pass (the model is put in eval mode right after).</summary>
+    public virtual void OnValidationStart(Trainer trainer, int epoch) { }
+
     /// <summary>Called after each validation pass.</summary>
     public virtual void OnValidationEnd(Trainer trainer, ValidationResult result) { }
 

@@ -54,7 +54,7 @@ public sealed record CheckpointManifest
     /// <summary>The schedule's state.</summary>
     public Dictionary<string, double>? SchedulerState { get; init; }
 
-    /// <summary>The state of the run's <see cref="TimeBudget"/> (window and time used), or null for a run without one.</summary>
+    /// <summary>The <see cref="TimeBudget"/>'s state (window and time used) in checkpoints of older versions, which kept it here; the budget's state is its callback's (<see cref="Callbacks"/>, key <c>TimeBudget</c>), and a resume reads this only when that is absent. Null otherwise.</summary>
     public Dictionary<string, double>? TimeBudgetState { get; init; }
 
     /// <summary>True when an averaged (EMA) copy of the weights is stored; predictors use it.</summary>
@@ -114,9 +114,10 @@ public sealed record CallbackStateManifest(Dictionary<string, double> Values, Di
 
 /// <summary>
 /// A training checkpoint: one zip file (stored, not compressed) holding <c>manifest.json</c>, <c>model.sd</c> (the state
-/// dict), optionally <c>ema.sd</c> (averaged weights), <c>optimizer.bin</c>, <c>rng.sd</c> (torch's global generator and
-/// the augmentation generator) and <c>callbacks/&lt;key&gt;/&lt;name&gt;.sd</c>. Written to a temporary file and renamed, so
-/// a crash never leaves a half-written checkpoint under the final name. See docs/recipes.md for the layout.
+/// dict), optionally <c>ema.sd</c> (the one copy of the averaged weights), <c>optimizer.bin</c>, <c>rng.sd</c> (torch's global
+/// generator and the augmentation generator) and <c>callbacks/&lt;key&gt;/&lt;name&gt;.sd</c>. Written to a temporary file and
+/// renamed, so a crash never leaves a half-written checkpoint under the final name. A <see cref="Trainer"/>'s state goes in
+/// and comes back out through <c>TrainerCheckpoints</c> beside this file. See docs/recipes.md for the layout.
 /// </summary>
 public sealed class Checkpoint
 {

@@ -22,6 +22,26 @@ public abstract class ClassificationLoss
     /// <summary>Computes the loss on checked inputs.</summary>
     protected abstract Tensor Compute(Tensor logits, Tensor targets);
 
+    /// <summary>
+    /// Runs one training batch through <paramref name="model"/> and this loss; the <see cref="Trainer"/> calls it for every
+    /// batch and backpropagates the loss. The default is <c>Forward(model(images), targets)</c>; a loss that needs more
+    /// than the logits overrides it (<see cref="EmbeddingLoss"/> reads the embedding of the same pass,
+    /// <see cref="DistillationLoss"/> asks its teacher).
+    /// </summary>
+    /// <param name="model">The model being trained (in training mode).</param>
+    /// <param name="images">The batch's (augmented, normalised) images.</param>
+    /// <param name="targets">Class indices or soft targets.</param>
+    /// <returns>The logits in float32 (the Trainer counts the training accuracy from them) and the scalar loss.</returns>
+    public virtual (Tensor Logits, Tensor Loss) ForwardBatch(nn.Module<Tensor, Tensor> model, Tensor images, Tensor targets)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var logits = AsFloat32(model.forward(images));
+        return (logits, Forward(logits, targets));
+    }
+
+    /// <summary><paramref name="tensor"/> in float32 (itself when it is already).</summary>
+    protected static Tensor AsFloat32(Tensor tensor) => tensor.dtype == ScalarType.Float32 ? tensor : tensor.to_type(ScalarType.Float32);
+
     /// <summary>A readable one-line description, e.g. <c>CrossEntropy(label_smoothing=0.1)</c>.</summary>
     public abstract string Describe();
 

@@ -5,8 +5,8 @@ namespace FashionVision.Training;
 
 /// <summary>
 /// A loss that reads, besides the logits, the embedding they were computed from (<see cref="ImageClassifier.ForwardEmbedding"/>):
-/// metric-learning losses such as <see cref="CenterLoss"/>. The <see cref="Trainer"/> runs an <see cref="ImageClassifier"/>
-/// with <see cref="ImageClassifier.ForwardWithEmbedding"/> and passes both.
+/// metric-learning losses such as <see cref="CenterLoss"/>. For a training batch it runs the <see cref="ImageClassifier"/>
+/// with <see cref="ImageClassifier.ForwardWithEmbedding"/> and passes both (<see cref="ForwardBatch"/>).
 /// </summary>
 public abstract class EmbeddingLoss : ClassificationLoss
 {
@@ -27,6 +27,15 @@ public abstract class EmbeddingLoss : ClassificationLoss
 
     /// <summary>Computes the loss on checked inputs.</summary>
     protected abstract Tensor Compute(Tensor logits, Tensor embeddings, Tensor targets);
+
+    /// <summary>Runs the batch through the model once for both the logits and the embedding they come from, then the loss.</summary>
+    /// <exception cref="ArgumentException">The model is not an <see cref="ImageClassifier"/>.</exception>
+    public override (Tensor Logits, Tensor Loss) ForwardBatch(nn.Module<Tensor, Tensor> model, Tensor images, Tensor targets)
+    {
+        var (output, embeddings) = RequireImageClassifier(model).ForwardWithEmbedding(images);
+        var logits = AsFloat32(output);
+        return (logits, Forward(logits, AsFloat32(embeddings), targets));
+    }
 
     /// <summary>Always throws: this loss needs the embeddings.</summary>
     protected sealed override Tensor Compute(Tensor logits, Tensor targets) =>

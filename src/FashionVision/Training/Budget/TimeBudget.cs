@@ -2,7 +2,7 @@ namespace FashionVision.Training;
 
 /// <summary>
 /// A wall-clock budget for a training run: the learning-rate schedule is laid over the time, not over a step count, so the
-/// run anneals to the end of its schedule exactly at the deadline and returns a finished model.
+/// run anneals to the end of its schedule at the deadline and returns a finished model.
 /// </summary>
 /// <remarks>
 /// <para>The run's progress is <c>max(steps / total steps, elapsed / available time)</c>; every schedule (OneCycle, cosine,
@@ -11,9 +11,16 @@ namespace FashionVision.Training;
 /// <para>Everything that happens inside <see cref="Trainer.Fit"/> counts: validation passes, checkpoints, callbacks. What
 /// happens before it (process start-up, loading data) counts when <see cref="StartedAt"/> is set to when the budget began
 /// (for a whole process, <c>Process.GetCurrentProcess().StartTime</c>). What happens after it (the final test evaluation)
-/// is reserved with <see cref="ReserveForImages"/>: the trainer measures how long a training image takes and keeps back the
-/// time of that many forward passes.</para>
-/// <para>A run resumed from a checkpoint continues with the time that was left when the checkpoint was written.</para>
+/// is reserved with <see cref="ReserveForImages"/>: when the run starts, the trainer times forward passes of the model as
+/// the evaluation will run them (eval mode, no gradients, <see cref="TrainerOptions.EvaluationBatchSize"/> images a batch,
+/// the precision the model has after <see cref="Trainer.Fit"/>), after one warm-up batch, and keeps back that many images'
+/// worth of them.</para>
+/// <para>The training rate is measured too, after the first steps (which pay for warm-up): once it has settled, the run
+/// also stops when the next step would end past the deadline. Before that only the deadline itself stops it. A budget that
+/// leaves no time to train, or runs out before the rate has settled, ends <see cref="Trainer.Fit"/> with
+/// <see cref="TimeBudgetTooShortException"/>.</para>
+/// <para>A run resumed from a checkpoint continues with the time that was left when the checkpoint was written; it
+/// measures the evaluation cost again on the machine it runs on.</para>
 /// </remarks>
 /// <param name="Total">The whole budget, from <see cref="StartedAt"/> (or the start of <see cref="Trainer.Fit"/>) to the moment the caller expects the finished model and its evaluation.</param>
 public sealed record TimeBudget(TimeSpan Total)
@@ -23,9 +30,6 @@ public sealed record TimeBudget(TimeSpan Total)
 
     /// <summary>Forward passes the caller will run after training inside the budget (e.g. the test set times its test-time-augmentation views); default 0.</summary>
     public long ReserveForImages { get; init; }
-
-    /// <summary>The cost of one forward pass relative to one training image (forward, backward and update), used for <see cref="ReserveForImages"/> (default 1/3).</summary>
-    public double ForwardCostRatio { get; init; } = 1.0 / 3;
 
     /// <summary>
     /// Time kept back at the end for what neither training nor <see cref="ReserveForImages"/> counts: printing the result,
@@ -42,8 +46,6 @@ public sealed record TimeBudget(TimeSpan Total)
             throw new ArgumentOutOfRangeException(nameof(ReserveForImages), ReserveForImages, "TimeBudget.ReserveForImages cannot be negative.");
         if (Margin < TimeSpan.Zero || Margin >= Total)
             throw new ArgumentOutOfRangeException(nameof(Margin), Margin, "TimeBudget.Margin must be zero or more and less than the budget.");
-        if (!(ForwardCostRatio > 0 && double.IsFinite(ForwardCostRatio)))
-            throw new ArgumentOutOfRangeException(nameof(ForwardCostRatio), ForwardCostRatio, "TimeBudget.ForwardCostRatio must be positive.");
     }
 
     /// <summary>Parses a duration as the command line writes it: <c>90</c> or <c>90s</c>, <c>2m</c>, <c>1h30m</c>, <c>1.5h</c>, or <c>00:01:30</c>.</summary>
