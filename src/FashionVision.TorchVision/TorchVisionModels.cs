@@ -61,7 +61,8 @@ public static class TorchVisionModels
         [ResNet18Name, ResNet50Name, MobileNetV3SmallName, MobileNetV3LargeName, EfficientNetB0Name, ShuffleNetV2Name, DenseNet121Name];
 
     /// <summary>
-    /// Registers the models in the <see cref="ModelZoo"/>. Idempotent and thread-safe: later calls do nothing.
+    /// Registers the models in the <see cref="ModelZoo"/> and their ONNX converters in
+    /// <see cref="FashionVision.Onnx.OnnxConverterRegistry.Default"/>. Idempotent and thread-safe: later calls do nothing.
     /// </summary>
     /// <exception cref="ArgumentException">Another registration already took one of the names in <see cref="Names"/>.</exception>
     public static void Register()
@@ -91,6 +92,7 @@ public static class TorchVisionModels
             Add(DenseNet121Name, o => new DenseNet121(o.InputChannels, o.NumClasses, o.DropRate ?? 0.0),
                 "torchvision's densenet121 (built here): 7×7/2 stem + max-pool, dense blocks of 6-12-24-16 bottleneck layers (growth 32) with transitions, 1024 features",
                 $"74.434% ImageNet top-1, 7,978,856 parameters ({Docs}, DenseNet121_Weights.IMAGENET1K_V1)");
+            Onnx.TorchVisionOnnxConverters.Register(FashionVision.Onnx.OnnxConverterRegistry.Default);
             _registered = true;
         }
     }

@@ -54,7 +54,7 @@ public sealed class DenseNet121 : TorchVisionClassifier
         }
         layers.Add(("norm5", nn.BatchNorm2d(channels)));
         features = nn.Sequential(layers);
-        register_module("features", features);
+        SetFeatureStages(("features", features));
         using (no_grad())
         {
             foreach (var (_, module) in named_modules())
@@ -66,20 +66,8 @@ public sealed class DenseNet121 : TorchVisionClassifier
         SetLinearHead("classifier", CreateClassifier(channels, numClasses), dropRate);
     }
 
-    /// <inheritdoc />
-    public override Tensor ForwardFeatures(Tensor input)
-    {
-        ArgumentNullException.ThrowIfNull(input);
-        return features.call(input);
-    }
-
     /// <summary>torchvision's head applies ReLU to <c>norm5</c>'s output before pooling.</summary>
-    /// <param name="features">The feature map.</param>
-    protected override Tensor Pool(Tensor features)
-    {
-        using var scope = NewDisposeScope();
-        return scope.MoveToOuter(nn.functional.adaptive_avg_pool2d(nn.functional.relu(features), 1).flatten(1));
-    }
+    public override bool ActivatesBeforePooling => true;
 
     /// <inheritdoc />
     protected override Linear CreateClassifier(long inFeatures, int numClasses)
@@ -91,9 +79,11 @@ public sealed class DenseNet121 : TorchVisionClassifier
     }
 
     /// <summary>torchvision's <c>_DenseBlock</c>: layers <c>denselayer1</c> …, each reading the concatenation of all before it.</summary>
-    private sealed class DenseBlock : nn.Module<Tensor, Tensor>
+    internal sealed class DenseBlock : nn.Module<Tensor, Tensor>
     {
         private readonly DenseBottleneck[] _layers;
+
+        public IReadOnlyList<DenseBottleneck> Layers => _layers;
 
         public DenseBlock(int count, long inputChannels, long growth, long bottleneckWidth) : base(nameof(DenseBlock))
         {
@@ -118,7 +108,7 @@ public sealed class DenseNet121 : TorchVisionClassifier
     }
 
     /// <summary>torchvision's <c>_DenseLayer</c>: norm1-relu1-conv1 (1×1, 4k) then norm2-relu2-conv2 (3×3, k); returns the k new channels.</summary>
-    private sealed class DenseBottleneck : nn.Module<Tensor, Tensor>
+    internal sealed class DenseBottleneck : nn.Module<Tensor, Tensor>
     {
         private readonly BatchNorm2d norm1;
         private readonly ReLU relu1;
@@ -137,6 +127,8 @@ public sealed class DenseNet121 : TorchVisionClassifier
             conv2 = nn.Conv2d(bottleneckWidth * growth, growth, 3, padding: 1, bias: false);
             RegisterComponents();
         }
+
+        public (BatchNorm2d Norm1, Conv2d Conv1, BatchNorm2d Norm2, Conv2d Conv2) Parts => (norm1, conv1, norm2, conv2);
 
         public override Tensor forward(Tensor input)
         {

@@ -53,7 +53,7 @@ public sealed class EfficientNet : TorchVisionClassifier
         }
         layers.Add(torchvision.ops.Conv2dNormActivation(320, 1280, kernel_size: 1, norm_layer: c => nn.BatchNorm2d(c), activation_layer: _ => nn.SiLU()));
         features = nn.Sequential(layers);
-        register_module("features", features);
+        SetFeatureStages(("features", features));
         InitializeConvolutionsFanOut(this);
         SetSequentialHead([nn.Dropout(dropRate)], CreateClassifier(1280, numClasses));
     }
@@ -65,13 +65,6 @@ public sealed class EfficientNet : TorchVisionClassifier
         const long divisor = 8;
         long result = Math.Max(divisor, (long)(value + divisor / 2.0) / divisor * divisor);
         return result < 0.9 * value ? result + divisor : result;
-    }
-
-    /// <inheritdoc />
-    public override Tensor ForwardFeatures(Tensor input)
-    {
-        ArgumentNullException.ThrowIfNull(input);
-        return features.call(input);
     }
 
     /// <inheritdoc />

@@ -42,6 +42,9 @@ public sealed class MBConv : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>The block's layers (expand, depthwise, squeeze-excitation, project), torchvision's <c>block</c>.</summary>
+    public nn.Module<Tensor, Tensor> Block => block;
+
     /// <summary>Whether the block adds its input to its output (stride 1, equal widths).</summary>
     public bool UsesResidual { get; }
 

@@ -45,23 +45,8 @@ public sealed class ShuffleNetV2 : TorchVisionClassifier
         }
         (stage2, stage3, stage4) = (stages[0], stages[1], stages[2]);
         conv5 = nn.Sequential(nn.Conv2d(width, Widths[4], 1, bias: false), nn.BatchNorm2d(Widths[4]), nn.ReLU());
-        register_module("conv1", conv1);
-        register_module("maxpool", maxpool);
-        register_module("stage2", stage2);
-        register_module("stage3", stage3);
-        register_module("stage4", stage4);
-        register_module("conv5", conv5);
+        SetFeatureStages(("conv1", conv1), ("maxpool", maxpool), ("stage2", stage2), ("stage3", stage3), ("stage4", stage4), ("conv5", conv5));
         SetLinearHead("fc", CreateClassifier(Widths[4], numClasses), dropRate);
-    }
-
-    /// <inheritdoc />
-    public override Tensor ForwardFeatures(Tensor input)
-    {
-        ArgumentNullException.ThrowIfNull(input);
-        using var scope = NewDisposeScope();
-        var x = maxpool.call(conv1.call(input));
-        x = conv5.call(stage4.call(stage3.call(stage2.call(x))));
-        return scope.MoveToOuter(x);
     }
 
     /// <inheritdoc />

@@ -50,6 +50,12 @@ public sealed class ShuffleUnit : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>The branch over the whole input (stride 2 only; empty otherwise).</summary>
+    public Sequential Branch1 => branch1;
+
+    /// <summary>The branch over the second half (stride 1) or the whole input (stride 2).</summary>
+    public Sequential Branch2 => branch2;
+
     /// <summary>The stride (2 halves the resolution and uses both branches).</summary>
     public long Stride { get; }
 

@@ -25,6 +25,7 @@ public abstract class TorchVisionClassifier : ImageClassifier
     /// <summary>The name the dropout in front of a single-linear head is registered under (it has no parameters).</summary>
     public const string DropoutName = "dropout";
 
+    private (string Name, nn.Module<Tensor, Tensor> Module)[] _stages = [];
     private Linear? _classifier;
     private nn.Module<Tensor, Tensor>[] _hidden = [];
     private Dropout? _dropout;
@@ -47,6 +48,40 @@ public abstract class TorchVisionClassifier : ImageClassifier
 
     /// <inheritdoc />
     public override Linear Classifier => _classifier ?? throw HeadMissing();
+
+    /// <summary>The top-level modules <see cref="ForwardFeatures"/> runs in order, with their state-dict names.</summary>
+    public IReadOnlyList<(string Name, nn.Module<Tensor, Tensor> Module)> FeatureStages => _stages;
+
+    /// <summary>Whether the embedding applies ReLU to the feature map before pooling (DenseNet's head does).</summary>
+    public virtual bool ActivatesBeforePooling => false;
+
+    /// <summary>The modules between pooling and <see cref="Classifier"/>: a <c>classifier</c> Sequential's leading elements, else the dropout.</summary>
+    public IReadOnlyList<nn.Module<Tensor, Tensor>> HeadHidden => _sequentialHead ? _hidden : [Dropout];
+
+    /// <summary>The state-dict name of the head: <c>classifier</c> (a Sequential or a Linear) or <c>fc</c>.</summary>
+    public string HeadName => _headName ?? throw HeadMissing();
+
+    /// <summary>Runs <see cref="FeatureStages"/> in order: input N×C×H×W to the last feature map.</summary>
+    /// <param name="input">Images.</param>
+    public sealed override Tensor ForwardFeatures(Tensor input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        using var scope = NewDisposeScope();
+        var x = input;
+        foreach (var (_, module) in _stages)
+            x = module.call(x);
+        return scope.MoveToOuter(x);
+    }
+
+    /// <summary>Registers the feature extractor: top-level modules under torchvision's names, run in this order.</summary>
+    /// <param name="stages">Name and module of each stage.</param>
+    protected void SetFeatureStages(params (string Name, nn.Module<Tensor, Tensor> Module)[] stages)
+    {
+        ArgumentNullException.ThrowIfNull(stages);
+        _stages = stages.ToArray();
+        foreach (var (name, module) in _stages)
+            register_module(name, module);
+    }
 
     /// <summary>The dropout in front of the classifier (the head's own for EfficientNet and MobileNetV3).</summary>
     public Dropout Dropout => _dropout ?? throw HeadMissing();
@@ -97,9 +132,8 @@ public abstract class TorchVisionClassifier : ImageClassifier
     {
     }
 
-    /// <summary>Global pooling of the last feature map into N×C (average pooling; DenseNet applies its final ReLU first).</summary>
-    /// <param name="features">The feature map from <see cref="ImageClassifier.ForwardFeatures"/>.</param>
-    protected virtual Tensor Pool(Tensor features) => nn.functional.adaptive_avg_pool2d(features, 1).flatten(1);
+    private Tensor Pool(Tensor features) =>
+        nn.functional.adaptive_avg_pool2d(ActivatesBeforePooling ? nn.functional.relu(features) : features, 1).flatten(1);
 
     /// <summary>A fresh classifier for <paramref name="numClasses"/> classes, initialised the way the architecture's builder does.</summary>
     /// <param name="inFeatures">The embedding width.</param>

@@ -53,18 +53,11 @@ public sealed class TorchVisionMobileNetV3 : TorchVisionClassifier
             layers[0] = (layers[0].name, nn.Sequential(stem));
         }
         features = nn.Sequential(layers);
-        register_module("features", features);
+        SetFeatureStages(("features", features));
 
         var head = children["classifier"].named_children().Select(c => (nn.Module<Tensor, Tensor>)c.module).ToList();
         var hidden = (Linear)head[0];
         SetSequentialHead([hidden, nn.Hardswish(), nn.Dropout(dropRate)], CreateClassifier(hidden.out_features, numClasses));
-    }
-
-    /// <inheritdoc />
-    public override Tensor ForwardFeatures(Tensor input)
-    {
-        ArgumentNullException.ThrowIfNull(input);
-        return features.call(input);
     }
 
     /// <inheritdoc />

@@ -23,8 +23,6 @@ public sealed class TorchVisionResNet : TorchVisionClassifier
 {
     private static readonly string[] FeatureNames = ["conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3", "layer4"];
 
-    private readonly nn.Module<Tensor, Tensor>[] _features;
-
     /// <summary>Builds a torchvision ResNet.</summary>
     /// <param name="architecture"><c>resnet18</c>, <c>resnet34</c>, <c>resnet50</c>, <c>resnet101</c> or <c>resnet152</c>.</param>
     /// <param name="inputChannels">Channels of the input (3 for torchvision's weights).</param>
@@ -57,21 +55,8 @@ public sealed class TorchVisionResNet : TorchVisionClassifier
             if (blocks.Any(b => b.module.named_children().Any(c => c.name == "conv3")))
                 children[layer] = nn.Sequential(blocks.Select(b => (b.name, (nn.Module<Tensor, Tensor>)new Bottleneck(b.module))));
         }
-        _features = FeatureNames.Select(name => children[name]).ToArray();
-        foreach (var name in FeatureNames)
-            register_module(name, children[name]);
+        SetFeatureStages(FeatureNames.Select(name => (name, children[name])).ToArray());
         SetLinearHead("fc", (Linear)children["fc"], dropRate);
-    }
-
-    /// <inheritdoc />
-    public override Tensor ForwardFeatures(Tensor input)
-    {
-        ArgumentNullException.ThrowIfNull(input);
-        using var scope = NewDisposeScope();
-        var x = input;
-        foreach (var module in _features)
-            x = module.call(x);
-        return scope.MoveToOuter(x);
     }
 
     /// <inheritdoc />
@@ -87,6 +72,15 @@ public sealed class TorchVisionResNet : TorchVisionClassifier
         private readonly nn.Module<Tensor, Tensor> _conv1, _bn1, _conv2, _bn2, _conv3, _bn3;
         private readonly nn.Module<Tensor, Tensor>? _downsample;
         private readonly long _shortcutStride = 1;
+
+        /// <summary>The three convolutions with their BatchNorm layers, in order.</summary>
+        public IReadOnlyList<(nn.Module<Tensor, Tensor> Conv, nn.Module<Tensor, Tensor> Norm)> Layers => [(_conv1, _bn1), (_conv2, _bn2), (_conv3, _bn3)];
+
+        /// <summary>The shortcut (1×1 conv and BatchNorm) when the shape changes, else null.</summary>
+        public nn.Module<Tensor, Tensor>? Downsample => _downsample;
+
+        /// <summary>The subsampling of the input before <see cref="Downsample"/> (1: none).</summary>
+        public long ShortcutStride => _shortcutStride;
 
         /// <summary>Adopts the modules of one of TorchVision's bottleneck blocks.</summary>
         /// <param name="block">The block (its children conv1 … bn3 and, if it has one, downsample).</param>
