@@ -60,6 +60,8 @@ public static class CliApp
 
     internal static RootCommand BuildRootCommand(CliContext context)
     {
+        // torchvision's architectures join the zoo before any command reads its names (--model, models, checkpoints).
+        FashionVision.TorchVision.TorchVisionModels.Register();
         var root = new RootCommand("fashionvision: train, evaluate, export and run image classifiers on Fashion-MNIST and MNIST.");
         root.Add(TrainCommand.Create(context));
         root.Add(EvaluateCommand.Create(context));

@@ -21,6 +21,10 @@ public sealed class ModelsCommandTests
             // The counts derived by hand in the core's ParameterCountTests.
             Assert.That(Row(rows, "densenet-bc-100"), Does.Contain("768,730"));
             Assert.That(Row(rows, "small-vit"), Does.Contain("456,202"));
+            // torchvision's architectures (FashionVision.TorchVision), with torchvision's published counts.
+            Assert.That(Row(rows, "efficientnet-b0"), Does.Contain("5,288,548").And.Contain("3×224×224"));
+            Assert.That(Row(rows, "resnet50"), Does.Contain("25,557,032"));
+            Assert.That(Row(rows, "densenet-121"), Does.Contain("7,978,856"));
         });
     }
 

@@ -22,19 +22,20 @@ internal static class LayerConverters
         registry.Register<Dropout2d>((_, _, x) => x);
         registry.Register<Identity>((_, _, x) => x);
 
-        // Activations.
+        // Activations. Samples are computed out of place: an in-place module (torchvision builds Hardswish(inplace: true))
+        // would otherwise overwrite its input's sample, which the checks and later nodes still read.
         registry.Register<ReLU>((c, _, x) => c.Relu(x));
         registry.Register<Sigmoid>((c, _, x) => c.Sigmoid(x));
         registry.Register<Tanh>((c, m, x) => c.AddNode("Tanh", [x], m.call(x.Sample)));
         registry.Register<LeakyReLU>((c, m, x) =>
-            c.AddNode("LeakyRelu", [x], m.call(x.Sample), OnnxAttribute.Float("alpha", (float)m.negative_slope)));
-        registry.Register<ELU>((c, m, x) => c.AddNode("Elu", [x], m.call(x.Sample), OnnxAttribute.Float("alpha", (float)m.alpha)));
-        registry.Register<Hardswish>((c, m, x) => c.AddNode("HardSwish", [x], m.call(x.Sample)));
+            c.AddNode("LeakyRelu", [x], nn.functional.leaky_relu(x.Sample, m.negative_slope), OnnxAttribute.Float("alpha", (float)m.negative_slope)));
+        registry.Register<ELU>((c, m, x) => c.AddNode("Elu", [x], nn.functional.elu(x.Sample, m.alpha), OnnxAttribute.Float("alpha", (float)m.alpha)));
+        registry.Register<Hardswish>((c, m, x) => c.AddNode("HardSwish", [x], nn.functional.hardswish(x.Sample)));
         registry.Register<ReLU6>((c, m, x) =>
         {
             var low = c.AddInitializer(c.CurrentPath + ".min", tensor(0f));
             var high = c.AddInitializer(c.CurrentPath + ".max", tensor(6f));
-            return c.AddNode("Clip", [x, low, high], m.call(x.Sample));
+            return c.AddNode("Clip", [x, low, high], nn.functional.relu6(x.Sample));
         });
         registry.Register<SiLU>((c, m, x) => c.Mul(x, c.Sigmoid(x)));
         registry.Register<GELU>(ConvertGelu);
