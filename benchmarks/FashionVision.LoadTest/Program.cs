@@ -9,7 +9,7 @@
 // /health) after the warm-up and after the run. It refuses any address but the loopback. Exit code 1 when a request failed.
 //
 // The soak (--soak): the same clients send a mix of good and hostile uploads (truncated PNG, zero-byte file, text named
-// .png, a 4096×4096 all-zero PNG, two of those in one request) for --warmup plus --duration, sampling the server's memory
+// .png, 2048×1536 and 4096×4096 all-zero PNGs, two 2048×1536 ones in one request) for --warmup plus --duration, sampling the server's memory
 // every --sample-every into a CSV file (--csv) and a PNG plot (--plot); give --server-pid to read the server's RSS from
 // /proc/PID/status. Exit code 1 when any answer was not the one expected for its upload.
 //

@@ -14,7 +14,7 @@ using SkiaSharp;
 /// </summary>
 internal static class Soak
 {
-    /// <summary>One kind of upload in the mix, how many of every 20 requests are of that kind, and the answers that are right for it.</summary>
+    /// <summary>One kind of upload in the mix, its weight (how many of every cycle of requests are of that kind), and the answers that are right for it.</summary>
     private sealed record Kind(string Name, int Weight, HttpStatusCode[] Expected, Func<int, HttpContent> Content);
 
     public static async Task<int> RunAsync(HttpClient http, byte[][] goodPngs, int clients, TimeSpan warmup, TimeSpan duration, TimeSpan every,
@@ -29,6 +29,7 @@ internal static class Soak
         var counts = kinds.ToDictionary(k => k.Name, _ => new Dictionary<string, int>());
         var unexpected = 0;
         long requests = 0;
+        long issued = -1;
         var samples = new List<Sample>();
         var clock = Stopwatch.StartNew();
         var end = warmup + duration;
@@ -49,9 +50,11 @@ internal static class Soak
         var latencies = new List<double>();
         await Task.WhenAll(Enumerable.Range(0, clients).Select(async c =>
         {
-            for (var r = c; clock.Elapsed < end && !cancellationToken.IsCancellationRequested; r += clients)
+            while (clock.Elapsed < end && !cancellationToken.IsCancellationRequested)
             {
-                var kind = cycle[r % cycle.Length];
+                // One sequence shared by all clients, so that every client sends every kind.
+                var r = (int)(Interlocked.Increment(ref issued) % cycle.Length);
+                var kind = cycle[r];
                 var start = Stopwatch.GetTimestamp();
                 string answer;
                 try
@@ -109,6 +112,11 @@ internal static class Soak
                               + $"(max {warm.Max(s => s.RssBytes) / 1048576.0:N1} MiB; least-squares trend after warm-up {slope:+0.00;-0.00} MiB/min)");
             Console.WriteLine($".NET heap:  {first.HeapBytes / 1048576.0:N1} MiB after warm-up, {last.HeapBytes / 1048576.0:N1} MiB at the end (max {warm.Max(s => s.HeapBytes) / 1048576.0:N1} MiB)");
         }
+        if (serverPid is { } server)
+        {
+            var peak = File.ReadLines($"/proc/{server}/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+            Console.WriteLine($"Server peak RSS over its life (VmHWM): {long.Parse(peak["VmHWM:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024.0:N1} MiB");
+        }
         Console.WriteLine($"Samples:    {csvPath}" + (plotPath is null ? "" : $", plot {plotPath}"));
         return unexpected == 0 ? 0 : 1;
     }
@@ -118,18 +126,22 @@ internal static class Soak
     {
         var truncated = good[3][..(good[3].Length / 2)];
         var text = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("not an image, whatever the name says\n", 20)));
-        var big = BigZeroPng();
+        var fits = ZeroPng(2048, 1536);
+        var big = ZeroPng(4096, 4096);
         var ok = new[] { HttpStatusCode.OK };
         return
         [
-            new("good (1 image)", 13, ok, r => Form(("test.png", good[r % good.Length]))),
-            new("good (4 images)", 2, ok, r => Form(Enumerable.Range(0, 4).Select(i => ($"test-{i}.png", good[(r + i) % good.Length])).ToArray())),
-            new("truncated PNG", 1, [HttpStatusCode.UnprocessableEntity], _ => Form(("cut.png", truncated))),
+            new("good (1 image)", 64, ok, r => Form(("test.png", good[r % good.Length]))),
+            new("good (4 images)", 8, ok, r => Form(Enumerable.Range(0, 4).Select(i => ($"test-{i}.png", good[(r + i) % good.Length])).ToArray())),
+            new("truncated PNG", 2, [HttpStatusCode.UnprocessableEntity], _ => Form(("cut.png", truncated))),
             new("zero-byte", 1, [HttpStatusCode.BadRequest], _ => Form(("empty.png", []))),
-            new("text named .png", 1, [HttpStatusCode.UnsupportedMediaType], _ => Form(("notes.png", text))),
-            // 16.5 KB on the wire, 4096×4096 pixels to decode: answered, or 503 while the decoding budget is taken.
-            new("4096² zero PNG", 1, [HttpStatusCode.OK, HttpStatusCode.ServiceUnavailable], _ => Form(("zero.png", big))),
-            new("2 × 4096² in one", 1, [HttpStatusCode.RequestEntityTooLarge], _ => Form(("zero-1.png", big), ("zero-2.png", big))),
+            new("text named .png", 2, [HttpStatusCode.UnsupportedMediaType], _ => Form(("notes.png", text))),
+            // 3.1 M pixels to decode from a few KB, the most a request may: answered, or 503 while the decoding budget is taken
+            // (or 504 when the decode outlasts the request timeout on a busy machine).
+            new("2048×1536 zero PNG", 1, [HttpStatusCode.OK, HttpStatusCode.ServiceUnavailable, HttpStatusCode.GatewayTimeout], _ => Form(("zero.png", fits))),
+            // 16.5 KB on the wire, 16.8 M pixels: over the per-request pixel limit, refused from its header.
+            new("4096² zero PNG", 1, [HttpStatusCode.RequestEntityTooLarge], _ => Form(("zero.png", big))),
+            new("2 × 2048×1536 in one", 1, [HttpStatusCode.RequestEntityTooLarge], _ => Form(("zero-1.png", fits), ("zero-2.png", fits))),
         ];
     }
 
@@ -145,9 +157,10 @@ internal static class Soak
         return form;
     }
 
-    private static byte[] BigZeroPng()
+    /// <summary>An all-black PNG (the 4096×4096 one is 16.5 KB).</summary>
+    private static byte[] ZeroPng(int width, int height)
     {
-        using var bitmap = new SKBitmap(new SKImageInfo(4096, 4096, SKColorType.Gray8, SKAlphaType.Opaque));
+        using var bitmap = new SKBitmap(new SKImageInfo(width, height, SKColorType.Gray8, SKAlphaType.Opaque));
         bitmap.Erase(SKColors.Black);
         using var data = bitmap.Encode(SKEncodedImageFormat.Png, 100);
         return data.ToArray();

@@ -5,9 +5,12 @@ namespace FashionVision.AspNetCore;
 /// <summary>
 /// The server-wide bound on decoding work in flight, counted in decoded pixels (a semaphore whose permits are pixels): a
 /// request reserves every pixel it will decode before it decodes any and gives them back as soon as its images are decoded.
-/// What does not fit waits in arrival order (first come, first served, so a large request is not starved by small ones)
-/// for at most the queue timeout, then is refused as busy; what can never fit is refused at once. Decoding memory grows
-/// with the pixels decoded at the same time, so this is what bounds the server's peak memory across requests.
+/// What does not fit waits in arrival order (first come, first served, so a large request is not starved by a stream of
+/// medium ones) for at most the queue timeout, then is refused as busy; what can never fit is refused at once. Small
+/// requests (at most <see cref="SmallRequestPixels"/>: 1/64 of the budget, dozens of model-sized images) are the exception:
+/// they take room whenever there is some, without queueing behind a large one, so that ordinary uploads are not held up for
+/// seconds behind a large decode. Decoding memory grows with the pixels decoded at the same time, so this is what bounds the
+/// server's peak memory across requests.
 /// </summary>
 internal sealed class DecodingBudget
 {
@@ -25,6 +28,9 @@ internal sealed class DecodingBudget
 
     /// <summary>The most pixels decoded at once.</summary>
     public long Capacity { get; }
+
+    /// <summary>Requests of at most this many pixels (1/64 of <see cref="Capacity"/>) never queue behind larger ones.</summary>
+    public long SmallRequestPixels => Capacity / 64;
 
     /// <summary>Pixels reserved right now.</summary>
     public long InFlight
@@ -59,7 +65,7 @@ internal sealed class DecodingBudget
         Waiter waiter;
         lock (_gate)
         {
-            if (_waiters.Count == 0 && _available >= pixels)
+            if (_available >= pixels && (_waiters.Count == 0 || pixels <= SmallRequestPixels))
             {
                 _available -= pixels;
                 return new Lease(this, pixels);
@@ -104,14 +110,23 @@ internal sealed class DecodingBudget
         }
     }
 
-    /// <summary>Lets queued requests in, in order, while the first one fits. Called under the lock.</summary>
+    /// <summary>Lets queued requests in, in order while the first one fits, then the small ones that fit. Called under the lock.</summary>
     private void GrantWaiters()
     {
-        while (_waiters.First is { } first && first.Value.Pixels <= _available)
+        for (var node = _waiters.First; node is not null;)
         {
-            _waiters.RemoveFirst();
-            _available -= first.Value.Pixels;
-            first.Value.Granted.TrySetResult();
+            var next = node.Next;
+            var waiter = node.Value;
+            var first = ReferenceEquals(node, _waiters.First);
+            if (waiter.Pixels <= _available && (first || waiter.Pixels <= SmallRequestPixels))
+            {
+                _waiters.Remove(node);
+                _available -= waiter.Pixels;
+                waiter.Granted.TrySetResult();
+            }
+            else if (_available == 0)
+                break;
+            node = next;
         }
     }
 

@@ -33,9 +33,10 @@ public sealed record FashionVisionServerOptions
     /// <summary>
     /// The most pixels one request may decode, over all its images, counted from their headers before any is decoded (a JPEG
     /// or WebP far larger than the model's input counts at the reduced size it is decoded at, so a 12-megapixel phone photo
-    /// counts about 0.2 M); more get 413. The default, 2048×2048, equals <see cref="MaxDecodingPixels"/>.
+    /// counts about 0.2 M); more get 413. The default, 2048×1536, is three quarters of <see cref="MaxDecodingPixels"/>, so
+    /// that ordinary uploads still find room while the largest request allowed is being decoded.
     /// </summary>
-    public long MaxRequestPixels { get; init; } = 2048L * 2048;
+    public long MaxRequestPixels { get; init; } = 2048L * 1536;
 
     /// <summary>
     /// The most pixels decoded at once over all requests: a request reserves its pixels before decoding and gives them back

@@ -71,6 +71,25 @@ public sealed class DecodingBudgetTests
     }
 
     [Test]
+    public async Task SmallRequestsDoNotQueueBehindALargeOne()
+    {
+        var budget = new DecodingBudget(6400); // small: at most 100 pixels
+        var held = await budget.ReserveAsync(6000, TimeSpan.Zero, CancellationToken.None);
+        var large = budget.ReserveAsync(1000, Long, CancellationToken.None).AsTask();
+        var medium = budget.ReserveAsync(200, Long, CancellationToken.None).AsTask();
+        using (var small = await budget.ReserveAsync(100, TimeSpan.Zero, CancellationToken.None))
+        {
+            Assert.That(small.Pixels, Is.EqualTo(100));
+            await Task.Delay(50);
+            Assert.That(medium.IsCompleted, Is.False, "a medium request waits its turn");
+        }
+        held.Dispose();
+        using (await large.WaitAsync(Long))
+        using (await medium.WaitAsync(Long))
+            Assert.That(budget.InFlight, Is.EqualTo(1200));
+    }
+
+    [Test]
     public void WhatCanNeverFitIs413()
     {
         var budget = new DecodingBudget(100);
