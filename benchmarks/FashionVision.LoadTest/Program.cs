@@ -7,6 +7,14 @@
 // files) for a warm-up, then for the measured duration or until --max-requests, whichever comes first. It reports
 // requests/s, latency percentiles, errors (any answer but 200), and the server's memory (RSS and .NET heap, from GET
 // /health) after the warm-up and after the run. It refuses any address but the loopback. Exit code 1 when a request failed.
+//
+// The soak (--soak): the same clients send a mix of good and hostile uploads (truncated PNG, zero-byte file, text named
+// .png, 2048×1536 and 4096×4096 all-zero PNGs, two 2048×1536 ones in one request) for --warmup plus --duration, sampling the server's memory
+// every --sample-every into a CSV file (--csv) and a PNG plot (--plot); give --server-pid to read the server's RSS from
+// /proc/PID/status. Exit code 1 when any answer was not the one expected for its upload.
+//
+//   nice -n 5 dotnet run -c Release --project benchmarks/FashionVision.LoadTest -- --soak --clients 8 --warmup 60s --duration 10m \
+//     --server-pid $(pgrep -f FashionVision.WebApp) --csv soak.csv --plot soak.png
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
@@ -23,7 +31,12 @@ var warmup = new Option<string>("--warmup") { Description = "Warm-up time before
 var maxRequests = new Option<int>("--max-requests") { Description = "Stop the measured phase after this many requests", DefaultValueFactory = _ => 100_000 };
 var imagesPerRequest = new Option<int>("--images-per-request") { Description = "Images in each request's multipart form", DefaultValueFactory = _ => 1 };
 var model = new Option<string?>("--model") { Description = "The model to ask (?model=); default: the server's default" };
-var root = new RootCommand("Bounded load test of the FashionVision web app on 127.0.0.1.") { url, clients, duration, warmup, maxRequests, imagesPerRequest, model };
+var soak = new Option<bool>("--soak") { Description = "Mixed good and hostile uploads, sampling the server's memory (see --csv, --plot)" };
+var serverPid = new Option<int?>("--server-pid") { Description = "Soak: the server's process id, to read its RSS from /proc/PID/status" };
+var sampleEvery = new Option<string>("--sample-every") { Description = "Soak: memory sampling period", DefaultValueFactory = _ => "10s" };
+var csv = new Option<string>("--csv") { Description = "Soak: the CSV file of memory samples", DefaultValueFactory = _ => "soak.csv" };
+var plot = new Option<string?>("--plot") { Description = "Soak: a PNG plot of the memory samples" };
+var root = new RootCommand("Bounded load test of the FashionVision web app on 127.0.0.1.") { url, clients, duration, warmup, maxRequests, imagesPerRequest, model, soak, serverPid, sampleEvery, csv, plot };
 root.SetAction(async (parse, cancellationToken) =>
 {
     if (!Uri.TryCreate(parse.GetValue(url), UriKind.Absolute, out var server) || !IsLoopback(server))
@@ -43,6 +56,17 @@ root.SetAction(async (parse, cancellationToken) =>
         return 2;
     }
 
+    if (!TryParseDuration(parse.GetValue(sampleEvery)!, out var every) || every < TimeSpan.FromSeconds(1))
+    {
+        Console.Error.WriteLine("error: --sample-every is like 10s (at least 1 s).");
+        return 2;
+    }
+    if (parse.GetValue(serverPid) is { } pid && !File.Exists($"/proc/{pid}/status"))
+    {
+        Console.Error.WriteLine($"error: --server-pid {pid}: no such process (/proc/{pid}/status does not exist).");
+        return 2;
+    }
+
     var uploads = TestPngs(16);
     using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = n, PooledConnectionLifetime = TimeSpan.FromMinutes(30) })
     {
@@ -50,6 +74,9 @@ root.SetAction(async (parse, cancellationToken) =>
         Timeout = TimeSpan.FromSeconds(30),
     };
     var path = "/predict" + (parse.GetValue(model) is { Length: > 0 } name ? "?model=" + Uri.EscapeDataString(name) : "");
+
+    if (parse.GetValue(soak))
+        return await Soak.RunAsync(http, uploads, n, warm, measured, every, parse.GetValue(serverPid), parse.GetValue(csv)!, parse.GetValue(plot), cancellationToken);
 
     var health0 = await Health(http, cancellationToken);
     Console.WriteLine($"Server {server}: {health0.GetProperty("models").GetInt32()} model(s); {n} clients, {perRequest} image(s) per request, warm-up {warm.TotalSeconds:0.#} s, then {measured.TotalSeconds:0.#} s or {limit:N0} requests");

@@ -22,6 +22,9 @@
 using FashionVision.AspNetCore;
 using FashionVision.WebApp;
 
+// A connection Kestrel gives up on (a client that half-closes mid-body; a body that never finishes arriving, after its 408)
+// ends with a FIN, a clean close, rather than a reset (Kestrel's switch; set before Kestrel starts).
+AppContext.SetSwitch("Microsoft.AspNetCore.Server.Kestrel.FinOnError", true);
 var builder = WebApplication.CreateBuilder(args);
 
 // ## 1. Models: the configured ones, or on a first start with none, two small ones trained here once.

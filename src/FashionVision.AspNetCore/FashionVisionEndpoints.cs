@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using FashionVision.Imaging;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -49,43 +50,69 @@ public static class FashionVisionEndpoints
     }
 
     private static Task<IResult> PredictAsync(HttpContext context, ServedModels models, ILoggerFactory loggers, string? model, int? top) =>
-        HandleAsync(context, models, loggers, async (images, served, cancellationToken) =>
+        HandleAsync(context, models, loggers, model, check: null, async (images, pixels, served, cancellationToken) =>
         {
             var k = Math.Clamp(top ?? models.Options.TopK, 1, served.ClassNames.Count);
-            var pixels = Decode(images, served, cancellationToken);
             var predictions = await served.Batcher.PredictAsync(pixels, images.Count, k, cancellationToken).ConfigureAwait(false);
             var results = images.Select((image, i) => new ImagePrediction(image.Name, predictions[i].ClassIndex, predictions[i].ClassName, predictions[i].Confidence,
                 predictions[i].TopK.Select(c => new ClassScore(c.ClassIndex, c.ClassName, c.Probability)).ToArray())).ToArray();
             return Results.Ok(new PredictResponse(served.Name, served.Version, results));
-        }, model);
+        });
 
     private static Task<IResult> GradCamAsync(HttpContext context, ServedModels models, ILoggerFactory loggers, string? model) =>
-        HandleAsync(context, models, loggers, (images, served, cancellationToken) =>
+        HandleAsync(context, models, loggers, model, check: (images, served) =>
         {
-            if (served.Explainer is not { } explainer)
+            if (served.Explainer is null)
                 throw new RequestRejectedException(StatusCodes.Status404NotFound,
                     $"the model '{served.Name}' has no checkpoint configured ({FashionVisionServerOptions.SectionName}:Models:{served.Name}:CheckpointPath), so it has no Grad-CAM.");
             if (images.Count != 1)
                 throw new RequestRejectedException(StatusCodes.Status400BadRequest, $"Grad-CAM explains one image per request, not {images.Count}.");
-            var (png, classIndex) = explainer.Explain(Decode(images, served, cancellationToken));
+        }, (_, pixels, served, _) =>
+        {
+            var (png, classIndex) = served.Explainer!.Explain(pixels);
             context.Response.Headers["X-FashionVision-Class"] = Uri.EscapeDataString(served.ClassNames[classIndex]);
             return Task.FromResult(Results.Bytes(png, "image/png"));
-        }, model);
+        });
 
-    /// <summary>The shared frame of the POST endpoints: model lookup, the request timeout, reading the images, and every refusal as problem details.</summary>
-    private static async Task<IResult> HandleAsync(HttpContext context, ServedModels models, ILoggerFactory loggers,
-        Func<IReadOnlyList<UploadedImage>, ServedModel, CancellationToken, Task<IResult>> handle, string? model)
+    /// <summary>
+    /// The shared frame of the POST endpoints: model lookup, the request timeout, reading the images, the decoding budget
+    /// (the request's pixels counted from the image headers, checked against the per-request limit, then reserved under the
+    /// server-wide budget for as long as the images are being decoded), and every refusal as problem details.
+    /// </summary>
+    private static async Task<IResult> HandleAsync(HttpContext context, ServedModels models, ILoggerFactory loggers, string? model,
+        Action<IReadOnlyList<UploadedImage>, ServedModel>? check,
+        Func<IReadOnlyList<UploadedImage>, float[], ServedModel, CancellationToken, Task<IResult>> handle)
     {
+        var options = models.Options;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
-        timeout.CancelAfter(models.Options.RequestTimeout);
+        timeout.CancelAfter(options.RequestTimeout);
         try
         {
             var served = models.Get(model);
-            var images = await ImageRequestReader.ReadAsync(context.Request, models.Options, timeout.Token).ConfigureAwait(false);
-            return await handle(images, served, timeout.Token).ConfigureAwait(false);
+            var images = await ImageRequestReader.ReadAsync(context.Request, options, timeout.Token).ConfigureAwait(false);
+            check?.Invoke(images, served);
+            var decodedPixels = images.Sum(image => DecodedSize.Of(image, served.DecodeOptions));
+            if (decodedPixels > options.MaxRequestPixels)
+                throw new RequestRejectedException(StatusCodes.Status413PayloadTooLarge, string.Create(CultureInfo.InvariantCulture,
+                    $"the request's {images.Count} image(s) would decode to {decodedPixels:N0} pixels; at most {options.MaxRequestPixels:N0} are decoded per request."));
+            float[] pixels;
+            var lease = await models.Decoding.ReserveAsync(decodedPixels, options.DecodeQueueTimeout, timeout.Token).ConfigureAwait(false);
+            try
+            {
+                pixels = Decode(images, served, timeout.Token);
+            }
+            finally
+            {
+                DecodeMemoryReclaimer.AfterDecoding(decodedPixels);
+                lease.Dispose();
+                models.Reclaimer.AfterRelease(decodedPixels, idle: models.Decoding.InFlight == 0);
+            }
+            return await handle(images, pixels, served, timeout.Token).ConfigureAwait(false);
         }
         catch (RequestRejectedException e)
         {
+            if (e.StatusCode == StatusCodes.Status408RequestTimeout)
+                context.Response.Headers.Connection = "close";
             return Problem(e.StatusCode, e.Message);
         }
         catch (ImageDecodeException e)
@@ -97,10 +124,15 @@ public static class FashionVisionEndpoints
             context.Response.Headers.RetryAfter = "1";
             return Problem(StatusCodes.Status503ServiceUnavailable, e.Message);
         }
-        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !context.RequestAborted.IsCancellationRequested)
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
-            loggers.CreateLogger(typeof(FashionVisionEndpoints)).LogWarning("A request to {Path} timed out after {Timeout}", context.Request.Path, models.Options.RequestTimeout);
-            return Problem(StatusCodes.Status504GatewayTimeout, $"the request did not finish within {models.Options.RequestTimeout.TotalSeconds:0.###} s.");
+            // The client is gone: nobody reads an answer.
+            return Results.Empty;
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        {
+            loggers.CreateLogger(typeof(FashionVisionEndpoints)).LogWarning("A request to {Path} timed out after {Timeout}", context.Request.Path, options.RequestTimeout);
+            return Problem(StatusCodes.Status504GatewayTimeout, $"the request did not finish within {options.RequestTimeout.TotalSeconds:0.###} s.");
         }
     }
 

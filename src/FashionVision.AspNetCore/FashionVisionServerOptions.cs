@@ -30,7 +30,30 @@ public sealed record FashionVisionServerOptions
     /// </summary>
     public long MaxImagePixels { get; init; } = 4096L * 4096;
 
-    /// <summary>How long one request may take from its first byte to its answer; a slower one gets 504.</summary>
+    /// <summary>
+    /// The most pixels one request may decode, over all its images, counted from their headers before any is decoded (a JPEG
+    /// or WebP far larger than the model's input counts at the reduced size it is decoded at, so a 12-megapixel phone photo
+    /// counts about 0.2 M); more get 413. The default, 2048×1536, is three quarters of <see cref="MaxDecodingPixels"/>, so
+    /// that ordinary uploads still find room while the largest request allowed is being decoded.
+    /// </summary>
+    public long MaxRequestPixels { get; init; } = 2048L * 1536;
+
+    /// <summary>
+    /// The most pixels decoded at once over all requests: a request reserves its pixels before decoding and gives them back
+    /// once decoded. One that does not fit waits up to <see cref="DecodeQueueTimeout"/> and then gets 503 with
+    /// <c>Retry-After</c>; one that can never fit gets 413. Decoding takes about 120 bytes per pixel at its peak
+    /// (<see cref="ImageDecoder"/>'s intermediate tensors), so this bounds the server's peak memory: the default, 2048×2048
+    /// (4.2 M pixels, about 0.5 GB), keeps the sample web app under 1 GB of resident memory.
+    /// </summary>
+    public long MaxDecodingPixels { get; init; } = 2048L * 2048;
+
+    /// <summary>How long a request waits for room under <see cref="MaxDecodingPixels"/> before it gets 503.</summary>
+    public TimeSpan DecodeQueueTimeout { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// How long one request may take from its first byte to its answer: a body that stops arriving before its Content-Length
+    /// gets 408, a request slower than this after its body was read gets 504.
+    /// </summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>How many classes each prediction lists when the request does not say (<c>?top=</c>).</summary>
@@ -59,6 +82,12 @@ public sealed record FashionVisionServerOptions
             throw new ArgumentOutOfRangeException(nameof(MaxImagesPerRequest), MaxImagesPerRequest, "At least one image per request must be allowed.");
         if (MaxImagePixels is < 1 or > ImageDecoder.MaxPixels)
             throw new ArgumentOutOfRangeException(nameof(MaxImagePixels), MaxImagePixels, $"The pixel limit must be between 1 and {ImageDecoder.MaxPixels}.");
+        if (MaxRequestPixels < 1)
+            throw new ArgumentOutOfRangeException(nameof(MaxRequestPixels), MaxRequestPixels, "The per-request pixel limit must be positive.");
+        if (MaxDecodingPixels < 1)
+            throw new ArgumentOutOfRangeException(nameof(MaxDecodingPixels), MaxDecodingPixels, "The decoding budget must be positive.");
+        if (DecodeQueueTimeout < TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(DecodeQueueTimeout), DecodeQueueTimeout, "The decoding queue timeout must not be negative.");
         if (RequestTimeout <= TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(RequestTimeout), RequestTimeout, "The request timeout must be positive.");
         if (TopK < 1)

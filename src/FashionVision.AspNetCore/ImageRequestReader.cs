@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.IO.Pipelines;
 using FashionVision.Imaging;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.WebUtilities;
@@ -34,7 +35,7 @@ internal static class ImageRequestReader
             throw new RequestRejectedException(StatusCodes.Status415UnsupportedMediaType,
                 $"Content-Type '{mediaType.MediaType}' is not accepted; send multipart/form-data with image files, or one image as image/* or application/octet-stream.");
 
-        var body = await ReadBodyAsync(request, options.MaxRequestBytes, cancellationToken).ConfigureAwait(false);
+        var body = await ReadBodyAsync(request, options.MaxRequestBytes, options.RequestTimeout, cancellationToken).ConfigureAwait(false);
         if (body.Length == 0)
             throw new RequestRejectedException(StatusCodes.Status400BadRequest, "the request body is empty; it must carry at least one image.");
 
@@ -76,29 +77,59 @@ internal static class ImageRequestReader
         return images;
     }
 
-    /// <summary>Reads the whole body, refusing more than <paramref name="limit"/> bytes (from Content-Length at once, or while reading).</summary>
-    private static async Task<byte[]> ReadBodyAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads the whole body, refusing more than <paramref name="limit"/> bytes (from Content-Length at once, or while reading).
+    /// The reader owns the body alone: the request timeout does not cancel a read it races with (which would leave the server's
+    /// body reader mid-read, so that Kestrel could not drain the rest of the body afterwards), it asks the pending read to
+    /// return (<see cref="PipeReader.CancelPendingRead"/>), and the read loop then ends cleanly with 408.
+    /// </summary>
+    private static async Task<byte[]> ReadBodyAsync(HttpRequest request, long limit, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var tooLarge = string.Create(CultureInfo.InvariantCulture, $"the request body is larger than the limit of {limit:N0} bytes.");
         if (request.ContentLength > limit)
             throw new RequestRejectedException(StatusCodes.Status413PayloadTooLarge, tooLarge);
+        var body = request.BodyReader;
         using var buffer = new MemoryStream(request.ContentLength is { } length ? (int)length : 0);
-        var chunk = new byte[81920];
-        try
+        using (cancellationToken.UnsafeRegister(static state => ((PipeReader)state!).CancelPendingRead(), body))
         {
-            int read;
-            while ((read = await request.Body.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+            while (true)
             {
-                if (buffer.Length + read > limit)
-                    throw new RequestRejectedException(StatusCodes.Status413PayloadTooLarge, tooLarge);
-                buffer.Write(chunk, 0, read);
+                ReadResult result;
+                try
+                {
+                    result = await body.ReadAsync(CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (BadHttpRequestException e)
+                {
+                    // Kestrel's own limits (body size, minimum data rate) and a body that ends before its Content-Length.
+                    throw new RequestRejectedException(e.StatusCode, $"the request body could not be read ({e.Message}).");
+                }
+                var read = result.Buffer;
+                try
+                {
+                    if (buffer.Length + read.Length > limit)
+                        throw new RequestRejectedException(StatusCodes.Status413PayloadTooLarge, tooLarge);
+                    foreach (var segment in read)
+                        buffer.Write(segment.Span);
+                }
+                finally
+                {
+                    body.AdvanceTo(read.End);
+                }
+                if (result.IsCompleted)
+                    break;
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    request.HttpContext.RequestAborted.ThrowIfCancellationRequested();
+                    var expected = request.ContentLength is { } total ? string.Create(CultureInfo.InvariantCulture, $" of the {total:N0} declared") : "";
+                    throw new RequestRejectedException(StatusCodes.Status408RequestTimeout, string.Create(CultureInfo.InvariantCulture,
+                        $"the request body stopped arriving: {buffer.Length:N0}{expected} bytes came within the {timeout.TotalSeconds:0.###} s request timeout."));
+                }
             }
         }
-        catch (BadHttpRequestException e)
-        {
-            // Kestrel's own limits (body size, minimum data rate) end the read.
-            throw new RequestRejectedException(e.StatusCode, $"the request body could not be read ({e.Message}).");
-        }
+        if (request.ContentLength is { } declared && buffer.Length < declared)
+            throw new RequestRejectedException(StatusCodes.Status400BadRequest, string.Create(CultureInfo.InvariantCulture,
+                $"the request body ended after {buffer.Length:N0} of the {declared:N0} bytes its Content-Length declares."));
         return buffer.ToArray();
     }
 

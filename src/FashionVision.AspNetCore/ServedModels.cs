@@ -18,6 +18,7 @@ public sealed class ServedModels : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(loggers);
         Options = options.Value;
         Options.Validate();
+        Decoding = new DecodingBudget(Options.MaxDecodingPixels);
         var logger = loggers.CreateLogger<ServedModels>();
         try
         {
@@ -41,6 +42,12 @@ public sealed class ServedModels : IAsyncDisposable
 
     /// <summary>The options the models were loaded with.</summary>
     public FashionVisionServerOptions Options { get; }
+
+    /// <summary>The pixels being decoded right now over all requests, bounded by <see cref="FashionVisionServerOptions.MaxDecodingPixels"/>.</summary>
+    internal DecodingBudget Decoding { get; }
+
+    /// <summary>Gives decoding memory back to the system once a burst of large uploads is decoded.</summary>
+    internal DecodeMemoryReclaimer Reclaimer { get; } = new();
 
     /// <summary>The model a request gets when it names none.</summary>
     public ServedModel Default { get; }

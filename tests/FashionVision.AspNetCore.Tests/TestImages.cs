@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using FashionVision.Data;
 using FashionVision.Visualization;
 using SkiaSharp;
@@ -35,4 +36,19 @@ internal static class TestImages
         using var data = bitmap.Encode(SKEncodedImageFormat.Jpeg, 90);
         return data.ToArray();
     }
+
+    private static readonly ConcurrentDictionary<(int, int, SKEncodedImageFormat), byte[]> Blank = new();
+
+    /// <summary>
+    /// An all-black image of <paramref name="width"/>×<paramref name="height"/> (default: square): tiny on the wire, all its
+    /// pixels to decode. The 4096×4096 PNG is about 16.5 KB.
+    /// </summary>
+    public static byte[] ZeroImage(int width, int? height = null, SKEncodedImageFormat format = SKEncodedImageFormat.Png) =>
+        Blank.GetOrAdd((width, height ?? width, format), key =>
+        {
+            using var bitmap = new SKBitmap(new SKImageInfo(key.Item1, key.Item2, SKColorType.Gray8, SKAlphaType.Opaque));
+            bitmap.Erase(SKColors.Black);
+            using var data = bitmap.Encode(key.Item3, 90);
+            return data.ToArray();
+        });
 }

@@ -1,6 +1,7 @@
 using FashionVision.Onnx;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Logging;
 
 namespace FashionVision.AspNetCore.Tests;
 
@@ -13,12 +14,15 @@ internal sealed class WebAppFactory : WebApplicationFactory<Program>
 {
     private static readonly string ModelFolder = Path.Combine(Path.GetTempPath(), "fv-webapp-tests-" + Environment.ProcessId);
     private readonly IReadOnlyDictionary<string, string?> _settings;
+    private readonly ILoggerProvider? _logs;
 
     /// <param name="settings">Extra configuration, e.g. lower limits.</param>
     /// <param name="kestrel">Serve on a real socket (127.0.0.1, a free port) for a browser, instead of in memory.</param>
-    public WebAppFactory(IReadOnlyDictionary<string, string?>? settings = null, bool kestrel = false)
+    /// <param name="logs">Also log to this provider (to check what the server logged).</param>
+    public WebAppFactory(IReadOnlyDictionary<string, string?>? settings = null, bool kestrel = false, ILoggerProvider? logs = null)
     {
         _settings = settings ?? new Dictionary<string, string?>();
+        _logs = logs;
         if (kestrel)
             UseKestrel(options => options.Listen(System.Net.IPAddress.Loopback, 0));
     }
@@ -42,5 +46,7 @@ internal sealed class WebAppFactory : WebApplicationFactory<Program>
         builder.UseSetting("FashionVision:FirstRun:Epochs", "1");
         foreach (var (key, value) in _settings)
             builder.UseSetting(key, value);
+        if (_logs is not null)
+            builder.ConfigureLogging(logging => logging.AddProvider(_logs));
     }
 }
