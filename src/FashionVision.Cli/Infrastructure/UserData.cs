@@ -171,10 +171,11 @@ internal static class UserData
         if (trainPart.Count == 0 || testPart.Count == 0)
         {
             string empty = testPart.Count == 0 ? "test" : "training";
+            long heldOut = testPart.Count;
             trainPart.Dispose();
             testPart.Dispose();
             throw new CliException($"--test-split {settings.TestSplit} of {all.Count:N0} images leaves the {empty} split empty "
-                + $"({testPart.Count:N0} of {all.Count:N0} images held out, rounded per class); use a larger folder, another --test-split, or a {ImageFolderSource.TrainFolder}/ and {ImageFolderSource.TestFolder}/ layout",
+                + $"({heldOut:N0} of {all.Count:N0} images held out, rounded per class); use a larger folder, another --test-split, or a {ImageFolderSource.TrainFolder}/ and {ImageFolderSource.TestFolder}/ layout",
                 CliApp.UsageError);
         }
         return (Cut(trainPart, maxTrain), Cut(testPart, maxTest));
