@@ -34,6 +34,6 @@ done
 if [ "$pack_tool" -eq 1 ]; then
   echo "pack FashionVision.Cli ($tool_rids)"
   dotnet pack "$root/src/FashionVision.Cli/FashionVision.Cli.csproj" "${common[@]}" \
-    -p:RuntimeIdentifiers="${tool_rids//;/%3B}" -p:SelfContained=false -p:FashionVisionPatchLibTorchSharp=always
+    -p:FashionVisionToolRids="${tool_rids//;/ }" -p:SelfContained=false -p:FashionVisionPatchLibTorchSharp=always
 fi
 ls -l "$output"

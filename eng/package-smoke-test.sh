@@ -2,7 +2,7 @@
 # Package smoke test: proves that `dotnet add package FashionVision` works for a user, native-loading fix included.
 #
 #   1. packs FashionVision, FashionVision.Imaging, FashionVision.Onnx and FashionVision.Visualization (and, with --tool, the fashionvision .NET
-#      tool for linux-x64) into a temporary folder feed with eng/pack.sh, with a version no NuGet cache can already hold;
+#      tool for this machine's RID) into a temporary folder feed with eng/pack.sh, with a version no NuGet cache can already hold;
 #   2. checks every package holds its README, LICENSE, XML docs, a symbols package (.snupkg), and, for the core, the
 #      native-loading targets under build/ and buildTransitive/;
 #   3. creates a brand-new console app OUTSIDE the repository (its own nuget.config with the local feed and nuget.org,
@@ -11,8 +11,9 @@
 #      trains a small model on a few hundred real Fashion-MNIST images and evaluates it;
 #   4. checks the app printed its result, and that the copy of libLibTorchSharp.so in the app's output was patched
 #      where this system's libstdc++ needs it.
-#   5. with --tool: installs the tool from the feed (`dotnet tool install --tool-path`) and runs `fashionvision models`
-#      and `fashionvision datasets verify` (the tool package is ~150 MB: this adds a few minutes).
+#   5. with --tool: installs the tool from the feed into a temporary tool path (`dotnet tool install --tool-path`) and
+#      runs `fashionvision models` and `fashionvision datasets verify` from it (the tool package is ~150 MB: this adds a few
+#      minutes, which is why CI's Packaging test leaves it out).
 # Prints "PACKAGE SMOKE TEST PASSED" on success; exits non-zero with a reason otherwise.
 #
 # Usage: eng/package-smoke-test.sh [--tool] [--keep]   (FASHIONVISION_SMOKE_DIR overrides the temporary folder)
@@ -39,7 +40,10 @@ mkdir -p "$feed"
 # ---------------------------------------------------------------------------------------------------------- pack
 step "eng/pack.sh --version $version"
 pack_args=(--output "$feed" --version "$version")
-if [ "$pack_tool" -eq 1 ]; then pack_args+=(--tool-rids linux-x64); else pack_args+=(--no-tool); fi
+# The machine's own RID (the portable one, e.g. linux-x64): the only tool package this machine can install and run.
+rid="$(dotnet --info | awk '$1 == "RID:" { print $2; exit }')"
+[ -n "$rid" ] || fail "dotnet --info names no RID"
+if [ "$pack_tool" -eq 1 ]; then pack_args+=(--tool-rids "$rid"); else pack_args+=(--no-tool); fi
 bash "$root/eng/pack.sh" "${pack_args[@]}" >"$work/pack.log" 2>&1 || { cat "$work/pack.log" >&2; fail "eng/pack.sh"; }
 
 # ------------------------------------------------------------------------------------------------ check contents
@@ -72,22 +76,24 @@ done
 grep -q 'id="TorchSharp" version="0.107.0"' <<<"$(unzip -p "$core" FashionVision.nuspec)" || fail "the core must depend on TorchSharp 0.107.0"
 if [ "$pack_tool" -eq 1 ]; then
   tool="$feed/FashionVision.Cli.$version.nupkg"
-  tool_rid="$feed/FashionVision.Cli.linux-x64.$version.nupkg"
+  tool_rid="$feed/FashionVision.Cli.$rid.$version.nupkg"
   [ -f "$tool" ] && [ -f "$tool_rid" ] || fail "missing the tool packages"
   require_entry "$tool" '^tools/any/any/DotnetToolSettings.xml$'
   require_entry "$tool_rid" '^README.md$'
   require_entry "$tool_rid" '^LICENSE$'
-  require_entry "$tool_rid" '^tools/net10.0/linux-x64/FashionVision.Cli.dll$'
-  require_entry "$tool_rid" '^tools/net10.0/linux-x64/FashionVision.xml$'
-  require_entry "$tool_rid" '^tools/net10.0/linux-x64/libLibTorchSharp.so$'
-  [ -f "$feed/FashionVision.Cli.linux-x64.$version.snupkg" ] || fail "missing the tool's symbols package"
-  grep -q 'Command Name="fashionvision"' <<<"$(unzip -p "$tool_rid" 'tools/net10.0/linux-x64/DotnetToolSettings.xml')" || fail "the tool's command is not fashionvision"
-  # The packed native library must carry the fix whatever system packed it.
-  mkdir -p "$work/tool-lib"
-  unzip -q -o "$tool_rid" 'tools/net10.0/linux-x64/libLibTorchSharp.so' -d "$work/tool-lib"
-  if command -v readelf >/dev/null 2>&1; then
-    grep 'GLIBCXX_3.4.32' <<<"$(readelf -V "$work/tool-lib/tools/net10.0/linux-x64/libLibTorchSharp.so")" | grep -q 'WEAK' \
-      || fail "the tool's libLibTorchSharp.so does not have its GLIBCXX_3.4.32 need marked weak"
+  require_entry "$tool_rid" "^tools/net10.0/$rid/FashionVision.Cli.dll$"
+  require_entry "$tool_rid" "^tools/net10.0/$rid/FashionVision.xml$"
+  [ -f "$feed/FashionVision.Cli.$rid.$version.snupkg" ] || fail "missing the tool's symbols package"
+  grep -q 'Command Name="fashionvision"' <<<"$(unzip -p "$tool_rid" "tools/net10.0/$rid/DotnetToolSettings.xml")" || fail "the tool's command is not fashionvision"
+  if [[ "$rid" == linux-* ]]; then
+    require_entry "$tool_rid" "^tools/net10.0/$rid/libLibTorchSharp.so$"
+    # The packed native library must carry the fix whatever system packed it.
+    mkdir -p "$work/tool-lib"
+    unzip -q -o "$tool_rid" "tools/net10.0/$rid/libLibTorchSharp.so" -d "$work/tool-lib"
+    if command -v readelf >/dev/null 2>&1; then
+      grep 'GLIBCXX_3.4.32' <<<"$(readelf -V "$work/tool-lib/tools/net10.0/$rid/libLibTorchSharp.so")" | grep -q 'WEAK' \
+        || fail "the tool's libLibTorchSharp.so does not have its GLIBCXX_3.4.32 need marked weak"
+    fi
   fi
 fi
 echo "package contents: OK"

@@ -30,5 +30,17 @@ done
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   failed=1   # the build or the test host failed before any test could report
 fi
+
+# The benchmark project must start whatever inputs are missing: listing its benchmarks (seconds) evaluates every class's
+# parameter sources, as any --filter does. A project that cannot start counts as one failed test.
+listing="$results/benchmarks-list.txt"
+if dotnet run -c Release --no-build --project benchmarks/FashionVision.Benchmarks -- --list flat >"$listing" 2>&1 \
+    && grep -q '^FashionVision.Benchmarks.IdxBenchmarks.Raw$' "$listing"; then
+  passed=$((passed + 1))
+else
+  echo "FAILED: the benchmark project does not start (dotnet run --project benchmarks/FashionVision.Benchmarks -- --list flat):" >&2
+  tail -n 20 "$listing" >&2
+  failed=$((failed + 1)); status=1
+fi
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ] && [ "$status" -eq 0 ]

@@ -32,14 +32,23 @@ public class OnnxFileBenchmarks
     [Params(1, 64)]
     public int Batch { get; set; } = 1;
 
-    /// <summary>Every ONNX file under the folder, in name order.</summary>
-    /// <exception cref="InvalidOperationException">The variable is not set, or its folder does not exist or holds no ONNX file.</exception>
+    /// <summary>
+    /// Every ONNX file under the folder, in name order; none (so the class has no cases and the other benchmarks run) when
+    /// the variable is unset or its folder is missing or holds no ONNX file, which is said once on stderr.
+    /// </summary>
     public static IEnumerable<string> Files()
     {
+        if (FolderOrProblem() is { Problem: { } problem })
+        {
+            Skipped(problem);
+            return [];
+        }
         string folder = Folder();
         var files = Directory.EnumerateFiles(folder, "*.onnx", SearchOption.AllDirectories)
             .Select(f => Path.GetRelativePath(folder, f)).Order(StringComparer.Ordinal).ToList();
-        return files.Count > 0 ? files : throw new InvalidOperationException($"{FolderVariable}: {folder} holds no .onnx file.");
+        if (files.Count == 0)
+            Skipped($"{folder} holds no .onnx file");
+        return files;
     }
 
     [GlobalSetup]
@@ -59,12 +68,23 @@ public class OnnxFileBenchmarks
     [Benchmark]
     public float OnnxRuntime() => _predictor.PredictLogits(_pixels, Batch)[0];
 
-    private static string Folder()
+    private static string Folder() => FolderOrProblem().Folder!;
+
+    private static (string? Folder, string? Problem) FolderOrProblem()
     {
-        string folder = Environment.GetEnvironmentVariable(FolderVariable) is { Length: > 0 } value
-            ? Path.GetFullPath(value)
-            : throw new InvalidOperationException($"Set {FolderVariable} to a folder of .onnx files (e.g. {FolderVariable}=runs/onnx).");
-        return Directory.Exists(folder) ? folder : throw new InvalidOperationException($"{FolderVariable}: no such folder: {folder}");
+        if (Environment.GetEnvironmentVariable(FolderVariable) is not { Length: > 0 } value)
+            return (null, $"{FolderVariable} is not set (set it to a folder of .onnx files, e.g. {FolderVariable}=runs/onnx)");
+        string folder = Path.GetFullPath(value);
+        return Directory.Exists(folder) ? (folder, null) : (null, $"{FolderVariable} names no folder: {folder}");
+    }
+
+    private static int _skipNoticed;
+
+    /// <summary>Says once why the class has no cases (BenchmarkDotNet asks for the parameters more than once).</summary>
+    private static void Skipped(string reason)
+    {
+        if (Interlocked.Exchange(ref _skipNoticed, 1) == 0)
+            Console.Error.WriteLine($"{nameof(OnnxFileBenchmarks)}: no cases: {reason}.");
     }
 
     /// <summary>Prints each file's whole name (BenchmarkDotNet shortens parameter values past 20 characters).</summary>

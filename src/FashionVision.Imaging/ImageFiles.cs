@@ -15,34 +15,20 @@ public sealed record DecodedImages(Tensor Images, IReadOnlyList<int> Kept, IRead
 /// <summary>Finds image files in folders and decodes many of them at once, in parallel, into one tensor.</summary>
 public static class ImageFiles
 {
-    /// <summary>Every image file under <paramref name="folder"/> (subfolders included, hidden ones not), sorted by path.</summary>
+    /// <summary>
+    /// Every image file under <paramref name="folder"/> (subfolders included, hidden ones and directory links not), sorted by path.
+    /// </summary>
     /// <param name="folder">The folder.</param>
     /// <param name="extensions">The extensions that count as images; null for <see cref="ImageFolderOptions.DefaultExtensions"/>.</param>
     /// <exception cref="DatasetFormatException">The folder does not exist or cannot be listed.</exception>
     public static IReadOnlyList<string> Find(string folder, IReadOnlyList<string>? extensions = null) =>
         FindWithInfo(folder, extensions ?? ImageFolderOptions.DefaultExtensions).Select(f => f.FullName).ToList();
 
-    /// <summary>The image files under a folder with their sizes and times, sorted by path (ordinal).</summary>
+    /// <summary>The image files under a folder with their sizes and times, sorted by path (ordinal); directory links are skipped.</summary>
     internal static IReadOnlyList<FileInfo> FindWithInfo(string folder, IReadOnlyList<string> extensions)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);
-        var wanted = new HashSet<string>(extensions, StringComparer.OrdinalIgnoreCase);
-        try
-        {
-            return new DirectoryInfo(folder)
-                .EnumerateFiles("*", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = false })
-                .Where(f => wanted.Contains(f.Extension))
-                .OrderBy(f => f.FullName, StringComparer.Ordinal)
-                .ToList();
-        }
-        catch (DirectoryNotFoundException e)
-        {
-            throw new DatasetFormatException(folder, "the folder does not exist", e);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new DatasetFormatException(folder, $"the folder cannot be listed: {e.Message}", e);
-        }
+        return new FolderTree(folder, [], followLinks: false, NullLogger.Instance, new HashSet<string>()).FindFiles(folder, extensions);
     }
 
     /// <summary>

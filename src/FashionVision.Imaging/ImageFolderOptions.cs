@@ -47,6 +47,14 @@ public sealed record ImageFolderOptions
     /// <summary>How many files are decoded at once (default: the processor count).</summary>
     public int MaxDegreeOfParallelism { get; init; } = Environment.ProcessorCount;
 
+    /// <summary>
+    /// Follow directory links (symbolic links, junctions) inside class folders (default false: they are skipped with a
+    /// logged warning). Followed links are checked by their real paths: one that leads out of the dataset folder, back
+    /// into a folder that contains it (a loop), or into a class folder or a folder another link reached (images read twice
+    /// or under two labels) raises a <see cref="DirectoryLinkException"/> naming it.
+    /// </summary>
+    public bool FollowDirectoryLinks { get; init; }
+
     /// <summary>Leave out files that cannot be decoded (logged as warnings and counted) instead of failing on the first (default false).</summary>
     public bool SkipBadFiles { get; init; }
 

@@ -19,7 +19,11 @@ namespace FashionVision.Imaging;
 /// empty or not an image despite its extension, a class folder with no images, a root without class folders, and (with
 /// resizing off) an image of another size than the first. With <see cref="ImageFolderOptions.SkipBadFiles"/>, bad image
 /// files are left out with a logged warning and counted in <see cref="DatasetLoadResult.Skipped"/>; folder problems still fail.
-/// Hidden files and folders (the cache's included) and files with other extensions are ignored.
+/// Hidden files and folders (the cache's included) and files with other extensions are ignored. Directory links (symbolic
+/// links, junctions) are not followed: each is skipped with a logged warning, so a link back to a parent cannot loop and a
+/// link to another class cannot label its images twice. With <see cref="ImageFolderOptions.FollowDirectoryLinks"/> they are
+/// followed, and one that leads out of the root, back into a folder containing it, or into images read anyway raises a
+/// <see cref="DirectoryLinkException"/> naming it.
 /// </remarks>
 public sealed class ImageFolderSource : IDatasetSource
 {
@@ -31,7 +35,9 @@ public sealed class ImageFolderSource : IDatasetSource
 
     private readonly ILogger _logger;
     private readonly ImageFolderCache _cache;
+    private readonly HashSet<string> _warnedLinks = new(StringComparer.Ordinal);
     private IReadOnlyList<string>? _classNames;
+    private FolderTree? _tree;
 
     /// <summary>Creates the source (the folder is looked at now; images are decoded by <see cref="Load"/>).</summary>
     /// <param name="root">The dataset folder.</param>
@@ -66,6 +72,9 @@ public sealed class ImageFolderSource : IDatasetSource
     /// <summary>The class folder names in ordinal order (of the training split's folder in the train/test layout).</summary>
     /// <exception cref="DatasetFormatException">The folder holds no class folders.</exception>
     public IReadOnlyList<string> ClassNames => _classNames ??= ClassFolders(SplitFolder(DatasetSplit.Train)).Select(Path.GetFileName).ToList()!;
+
+    /// <summary>The walk of the class folders, bounded by the root, which knows every folder that is read (all splits).</summary>
+    private FolderTree Tree => _tree ??= CreateTree();
 
     /// <summary>Whether the folder has <paramref name="split"/>: the test split exists only in the train/test layout.</summary>
     public bool HasSplit(DatasetSplit split) => split == DatasetSplit.Train || Layout == ImageFolderLayout.TrainTest;
@@ -124,7 +133,7 @@ public sealed class ImageFolderSource : IDatasetSource
             int label = IndexOf(classNames, name);
             if (label < 0)
                 throw new DatasetFormatException(classFolder, $"the class folder '{name}' is not one of the training classes ({string.Join(", ", classNames)})");
-            var images = ImageFiles.FindWithInfo(classFolder, Options.Extensions);
+            var images = Tree.FindFiles(classFolder, Options.Extensions);
             if (images.Count == 0)
                 throw new DatasetFormatException(classFolder, $"the class folder '{name}' holds no image files ({string.Join(", ", Options.Extensions)})");
             result.AddRange(images.Select(file => (file, label)));
@@ -152,13 +161,25 @@ public sealed class ImageFolderSource : IDatasetSource
         return -1;
     }
 
-    /// <summary>The visible subfolders of <paramref name="folder"/>, in ordinal order of their names.</summary>
-    private static List<string> ClassFolders(string folder)
+    private FolderTree CreateTree()
+    {
+        var splits = Layout == ImageFolderLayout.TrainTest ? new[] { DatasetSplit.Train, DatasetSplit.Test } : [DatasetSplit.Train];
+        // The tree that lists the class folders themselves knows no class folders yet: it only checks links among them.
+        var classFolders = splits.SelectMany(split => ClassFolders(SplitFolder(split))).ToList();
+        return new FolderTree(Root, classFolders, Options.FollowDirectoryLinks, _logger, _warnedLinks);
+    }
+
+    /// <summary>
+    /// The visible subfolders of <paramref name="folder"/> that are read as classes, in ordinal order of their names
+    /// (directory links only with <see cref="ImageFolderOptions.FollowDirectoryLinks"/>, and checked).
+    /// </summary>
+    private List<string> ClassFolders(string folder)
     {
         List<string> folders;
         try
         {
-            folders = new DirectoryInfo(folder).EnumerateDirectories("*", new EnumerationOptions { IgnoreInaccessible = false })
+            var subfolders = new DirectoryInfo(folder).EnumerateDirectories("*", new EnumerationOptions { IgnoreInaccessible = false });
+            folders = new FolderTree(Root, [], Options.FollowDirectoryLinks, _logger, _warnedLinks).ClassFolders(folder, subfolders)
                 .Select(d => d.FullName)
                 .OrderBy(Path.GetFileName, StringComparer.Ordinal)
                 .ToList();
@@ -167,7 +188,7 @@ public sealed class ImageFolderSource : IDatasetSource
         {
             throw new DatasetFormatException(folder, "the folder does not exist", e);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException && e is not DirectoryLinkException)
         {
             throw new DatasetFormatException(folder, $"the folder cannot be listed: {e.Message}", e);
         }

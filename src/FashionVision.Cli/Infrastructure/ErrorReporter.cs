@@ -24,7 +24,8 @@ internal static class ErrorReporter
         string message = exception switch
         {
             OperationCanceledException => "cancelled",
-            CliException or ArgumentException or DatasetFormatException or ImageDecodeException or IOException or UnauthorizedAccessException
+            ArgumentException argument => OneLine(WithoutParameterName(argument)),
+            CliException or DatasetFormatException or ImageDecodeException or IOException or UnauthorizedAccessException
                 or InvalidOperationException or NotSupportedException or FormatException or InvalidDataException => OneLine(exception.Message),
             _ => $"{exception.GetType().Name}: {OneLine(exception.Message)}",
         };
@@ -33,6 +34,10 @@ internal static class ErrorReporter
             error.WriteLine(exception.ToString());
         return true;
     }
+
+    /// <summary>The message without the " (Parameter 'name')" that .NET appends: the parameter means nothing to a user.</summary>
+    private static string WithoutParameterName(ArgumentException exception) =>
+        exception.ParamName is { } name ? exception.Message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal) : exception.Message;
 
     private static string OneLine(string text) =>
         string.Join(" ", text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));

@@ -46,10 +46,12 @@ internal static class RunData
             var (train, validation) = data.SplitStratified(fraction, seed);
             if (train.Count > 0 && validation.Count > 0)
                 return (train, validation);
-            long kept = train.Count;
+            long kept = train.Count, heldOut = validation.Count;
             train.Dispose();
             validation.Dispose();
-            throw new CliException($"--validation-split {fraction} of {data.Count:N0} images leaves {(kept == 0 ? "no training" : "no validation")} images: use more images or another split.");
+            throw new CliException($"--validation-split {fraction} of {data.Count:N0} images leaves the {(kept == 0 ? "training" : "validation")} split empty "
+                + $"({heldOut:N0} of {data.Count:N0} images held out, rounded per class); use more images, another --validation-split, or --validation-split 0 for none",
+                CliApp.UsageError);
         }
     }
 }

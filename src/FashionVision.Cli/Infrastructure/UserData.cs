@@ -174,6 +174,16 @@ internal static class UserData
         using var all = source.Load(DatasetSplit.Train, context.CancellationToken);
         context.Output.WriteLine($"{source.Name} has no test split: holding out {settings.TestSplit:P0} of its {all.Count:N0} images as the test set (stratified, seed {seed})");
         var (trainPart, testPart) = all.SplitStratified(settings.TestSplit, seed);
+        if (trainPart.Count == 0 || testPart.Count == 0)
+        {
+            string empty = testPart.Count == 0 ? "test" : "training";
+            long heldOut = testPart.Count;
+            trainPart.Dispose();
+            testPart.Dispose();
+            throw new CliException($"--test-split {settings.TestSplit} of {all.Count:N0} images leaves the {empty} split empty "
+                + $"({heldOut:N0} of {all.Count:N0} images held out, rounded per class); use a larger folder, another --test-split, or a {ImageFolderSource.TrainFolder}/ and {ImageFolderSource.TestFolder}/ layout",
+                CliApp.UsageError);
+        }
         return (Cut(trainPart, maxTrain), Cut(testPart, maxTest));
     }
 

@@ -87,12 +87,7 @@ public static class IdxReader
     private static Tensor ReadTensor(string path, IdxReadLimits limits, int? expectedMagic, Func<IdxHeader, long[]> shapeOf)
     {
         using var stream = Open(path, out bool gzip, out long fileLength);
-        var header = ParseHeader(stream, path, limits);
-        if (expectedMagic is int magic && header.Magic != magic)
-        {
-            string expected = magic == ImagesMagic ? "an image file (magic 2051)" : "a label file (magic 2049)";
-            throw new DatasetFormatException(path, $"expected {expected}, found magic number {header.Magic} ({header.Dimensions.Count} dimensions)");
-        }
+        var header = ParseHeader(stream, path, limits, expectedMagic);
 
         long count = header.ElementCount;
         long expectedTotal = header.HeaderLength + count;
@@ -146,10 +141,29 @@ public static class IdxReader
         return gzip ? new GZipStream(file, CompressionMode.Decompress, leaveOpen: false) : file;
     }
 
-    private static IdxHeader ParseHeader(Stream stream, string path, IdxReadLimits limits)
+    /// <summary>
+    /// Reads the header; with <paramref name="expectedMagic"/> (the file's role: images or labels) the magic number is checked
+    /// first, so a file of the wrong role or no IDX file at all is named as such before its dimensions are interpreted.
+    /// </summary>
+    private static IdxHeader ParseHeader(Stream stream, string path, IdxReadLimits limits, int? expectedMagic = null)
     {
         Span<byte> prefix = stackalloc byte[4];
         ReadHeaderBytes(stream, prefix, path, "magic number");
+        int found = BinaryPrimitives.ReadInt32BigEndian(prefix);
+        if (expectedMagic is int magic && found != magic)
+        {
+            string expected = magic == ImagesMagic
+                ? "an image file (magic 0x00000803: unsigned bytes, 3 dimensions)"
+                : "a label file (magic 0x00000801: unsigned bytes, 1 dimension)";
+            string what = found switch
+            {
+                ImagesMagic => "an image file",
+                LabelsMagic => "a label file",
+                _ when prefix[0] == 0 && prefix[1] == 0 => $"an IDX file of element type 0x{prefix[2]:X2} with {prefix[3]} dimensions",
+                _ => "not an IDX file",
+            };
+            throw new DatasetFormatException(path, $"wrong magic number 0x{found:X8} ({what}): expected {expected}");
+        }
         if (prefix[0] != 0 || prefix[1] != 0)
             throw new DatasetFormatException(path, $"wrong magic number 0x{BinaryPrimitives.ReadInt32BigEndian(prefix):X8}: not an IDX file");
         if (prefix[2] != UnsignedByteType)
