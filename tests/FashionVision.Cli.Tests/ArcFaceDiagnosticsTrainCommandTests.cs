@@ -42,7 +42,7 @@ public sealed class ArcFaceDiagnosticsTrainCommandTests
         var relus = diagnostics.GetProperty("deadRelu");
         Assert.Multiple(() =>
         {
-            Assert.That(root.GetProperty("options").GetProperty("loss").GetString(), Is.EqualTo("arcface"));
+            Assert.That(root.GetProperty("spec").GetProperty("training").GetProperty("loss").GetProperty("kind").GetString(), Is.EqualTo("ArcFace"));
             Assert.That(gradients.GetArrayLength(), Is.EqualTo(1));
             // 20 steps, every 10th measured; LeNet-5's five layers conv1, conv2, fc1, fc2, fc3.
             Assert.That(gradients[0].GetProperty("steps").GetInt32(), Is.EqualTo(2));

@@ -84,7 +84,7 @@ public sealed class CompressionCommandTests
         Assert.That(manifest.Normalization!.Mean, Is.EqualTo(teacherManifest.Normalization!.Mean), "the student uses the teacher's normalisation");
         Assert.That(manifest.RunSettings!.Loss, Does.StartWith("Distillation(T=3, alpha=0.7"));
         using var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "metrics.json")));
-        Assert.That(metrics.RootElement.GetProperty("options").GetProperty("teacher").GetString(), Is.EqualTo(_teacher));
+        Assert.That(metrics.RootElement.GetProperty("spec").GetProperty("training").GetProperty("distillation").GetProperty("teacher").GetString(), Is.EqualTo(_teacher));
         Assert.That(File.ReadAllText(Path.Combine(output, "report.md")), Does.Contain("distilled from"));
     }
 

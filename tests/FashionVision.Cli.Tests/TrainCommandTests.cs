@@ -86,9 +86,9 @@ public sealed class TrainCommandTests
             Assert.That(accuracy, Is.GreaterThan(0.3), "one epoch of LeNet-5 on 640 images is well above chance (0.1)");
             Assert.That(test.GetProperty("perClass").GetArrayLength(), Is.EqualTo(10));
             Assert.That(test.GetProperty("perClass")[9].GetProperty("class").GetString(), Is.EqualTo("Ankle boot"));
-            Assert.That(root.GetProperty("options").GetProperty("model").GetString(), Is.EqualTo("lenet5"));
-            Assert.That(root.GetProperty("options").GetProperty("learningRate").GetDouble(), Is.EqualTo(0.003));
-            Assert.That(root.GetProperty("options").GetProperty("threads").GetInt32(), Is.EqualTo(torch.get_num_threads()),
+            Assert.That(root.GetProperty("spec").GetProperty("model").GetProperty("name").GetString(), Is.EqualTo("lenet5"));
+            Assert.That(root.GetProperty("spec").GetProperty("training").GetProperty("optimizer").GetProperty("learningRate").GetDouble(), Is.EqualTo(0.003));
+            Assert.That(root.GetProperty("run").GetProperty("threads").GetInt32(), Is.EqualTo(torch.get_num_threads()),
                 "the thread count the run trained with, part of what makes the seed reproducible");
             Assert.That(root.GetProperty("wallTimeSeconds").GetDouble(), Is.GreaterThan(0));
         });

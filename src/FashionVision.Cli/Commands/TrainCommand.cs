@@ -9,6 +9,7 @@ using FashionVision.Models;
 using FashionVision.Training;
 using FashionVision.Transforms;
 using FashionVision.Visualization;
+using FashionVision.TorchVision.Weights;
 using Spectre.Console;
 using TorchSharp;
 
@@ -415,6 +416,17 @@ internal static class TrainCommand
                 Progress = display,
                 Callbacks = setup => setup.TensorBoard is { } logger ? [new TensorBoardImageLogger(logger, setup.Train)] : [],
                 FitWrapper = fit => display.Run(spec.Training.Epochs, fit),
+                LoadWeights = (model, path) =>
+                {
+                    try
+                    {
+                        context.Output.WriteLine($"loaded torchvision weights from {path}: {PyTorchWeights.Load(model, path)}");
+                    }
+                    catch (Exception e) when (e is StateDictMismatchException or WeightFileFormatException or SafeTensorsFormatException or InvalidDataException)
+                    {
+                        throw new CliException($"--weights {path}: {CliErrors.Message(e)}", CliApp.UsageError, e);
+                    }
+                },
             }, context.CancellationToken);
         }
         catch (ResumeSettingsMismatchException e)

@@ -193,7 +193,9 @@ public sealed record CpuFeatures
         Add(X86.Avx512BW.IsSupported, "avx512bw");
         Add(X86.Avx512DQ.IsSupported, "avx512dq");
         Add(X86.Avx512F.VL.IsSupported, "avx512vl");
-        Add(X86.AvxVnni.IsSupported, "avx_vnni");
+#if NET9_0_OR_GREATER
+        Add(X86.AvxVnni.IsSupported, "avx_vnni"); // a preview API on .NET 8
+#endif
         Add(Arm.AdvSimd.IsSupported, "asimd");
         Add(Arm.Dp.IsSupported, "asimddp");
         string model = Environment.GetEnvironmentVariable("PROCESSOR_IDENTIFIER") ?? "unknown";

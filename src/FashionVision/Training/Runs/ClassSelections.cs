@@ -21,7 +21,7 @@ public static class ClassSelections
         if (parts.Length > 0 && parts.All(p => !p.Contains('=')))
         {
             if (parts.Length != classNames.Count)
-                throw new ArgumentException($"Training.ClassWeights (--class-weights) has {parts.Length} numbers for {classNames.Count} classes; give one per class or class=weight pairs.");
+                throw new ArgumentException($"Training.ClassWeights (--class-weights) has {parts.Length} numbers for {classNames.Count} classes; give one per class or class=weight pairs.", "Training.ClassWeights");
             for (int i = 0; i < parts.Length; i++)
                 weights[i] = Weight(parts[i]);
             return weights;
@@ -30,7 +30,7 @@ public static class ClassSelections
         {
             int equals = part.LastIndexOf('=');
             if (equals <= 0)
-                throw new ArgumentException($"Training.ClassWeights (--class-weights): '{part}' is not class=weight (e.g. Shirt=2).");
+                throw new ArgumentException($"Training.ClassWeights (--class-weights): '{part}' is not class=weight (e.g. Shirt=2).", "Training.ClassWeights");
             weights[ClassIndex(part[..equals].Trim(), classNames, "Training.ClassWeights (--class-weights)")] = Weight(part[(equals + 1)..].Trim());
         }
         return weights;
@@ -44,13 +44,13 @@ public static class ClassSelections
     {
         int colon = text.IndexOf(':');
         if (colon <= 0 || colon == text.Length - 1)
-            throw new ArgumentException($"Training.TargetedAugmentation (--targeted-augmentation) '{text}' is not PRESET:CLASSES (e.g. standard:Shirt,T-shirt/top).");
+            throw new ArgumentException($"Training.TargetedAugmentation (--targeted-augmentation) '{text}' is not PRESET:CLASSES (e.g. standard:Shirt,T-shirt/top).", "Training.TargetedAugmentation");
         string preset = text[..colon].Trim();
         if (!AugmentationPresets.Names.Contains(preset, StringComparer.OrdinalIgnoreCase) || preset.Equals("none", StringComparison.OrdinalIgnoreCase))
-            throw new ArgumentException($"Training.TargetedAugmentation (--targeted-augmentation): unknown preset '{preset}'. Valid presets: {string.Join(", ", AugmentationPresets.Names.Skip(1))}.");
+            throw new ArgumentException($"Training.TargetedAugmentation (--targeted-augmentation): unknown preset '{preset}'. Valid presets: {string.Join(", ", AugmentationPresets.Names.Skip(1))}.", "Training.TargetedAugmentation");
         var classes = SplitList(text[(colon + 1)..]).Select(c => ClassIndex(c, classNames, "Training.TargetedAugmentation (--targeted-augmentation)")).ToArray();
         if (classes.Length == 0)
-            throw new ArgumentException("Training.TargetedAugmentation (--targeted-augmentation) names no class.");
+            throw new ArgumentException("Training.TargetedAugmentation (--targeted-augmentation) names no class.", "Training.TargetedAugmentation");
         return new ClassConditional(AugmentationPresets.Get(preset, classNames.Count, flip), classes);
     }
 
@@ -61,13 +61,13 @@ public static class ClassSelections
         for (int i = 0; i < classNames.Count; i++)
             if (string.Equals(classNames[i], name, StringComparison.OrdinalIgnoreCase))
                 return i;
-        throw new ArgumentException($"{option}: '{name}' is neither a class index below {classNames.Count} nor a class name ({string.Join(", ", classNames)}).");
+        throw new ArgumentException($"{option}: '{name}' is neither a class index below {classNames.Count} nor a class name ({string.Join(", ", classNames)}).", option.Split(' ')[0]);
     }
 
     private static float Weight(string text) =>
         float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out float w) && float.IsFinite(w) && w > 0
             ? w
-            : throw new ArgumentException($"Training.ClassWeights (--class-weights): '{text}' is not a positive number.");
+            : throw new ArgumentException($"Training.ClassWeights (--class-weights): '{text}' is not a positive number.", "Training.ClassWeights");
 
     private static string[] SplitList(string text) =>
         text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);

@@ -36,6 +36,13 @@ public sealed record TrainingRunOptions
     /// <summary>Runs <see cref="Trainer.Fit"/> (the argument) inside the caller's frame, e.g. a live progress display; null runs it directly.</summary>
     public Func<Func<TrainingHistory>, TrainingHistory>? FitWrapper { get; init; }
 
+    /// <summary>
+    /// Loads <see cref="ModelSpec.Weights"/> into the network (the model, the file); null loads torchvision ResNet-18
+    /// <c>.safetensors</c> weights into <c>resnet18-imagenet</c> only. The CLI passes the TorchVision package's
+    /// <c>PyTorchWeights.Load</c>, which reads <c>.pth</c>/<c>.pt</c> and <c>.safetensors</c> state dicts for any zoo model.
+    /// </summary>
+    public Action<ImageClassifier, string>? LoadWeights { get; init; }
+
     /// <summary>Builds the network instead of the zoo (search harnesses with experimental layouts); null for <see cref="ModelZoo"/>.</summary>
     public Func<RunSpec, ModelOptions, ImageClassifier>? CreateModel { get; init; }
 }
@@ -99,7 +106,12 @@ public static class TrainingRun
             var (modelOptions, info) = ModelOptionsFor(spec, trainSet);
             model = options.CreateModel?.Invoke(spec, modelOptions) ?? ModelZoo.Create(spec.Model.Name, modelOptions);
             if (spec.Model.Weights is { } weights)
-                LoadWeights(model, spec.Model.Name, weights, logger);
+            {
+                if (options.LoadWeights is { } load)
+                    load(model, weights);
+                else
+                    LoadWeights(model, spec.Model.Name, weights, logger);
+            }
             CheckModelPrecision(spec, model);
 
             var trainerOptions = TrainerOptionsFor(spec, trainSet, test.Count, options, device, logger);
