@@ -7,13 +7,14 @@
 // Keys (defaults in brackets):
 //   data=fashion|mnist [fashion]   seed=N [0]   threads=N [2]   val=F (validate on a stratified share instead of test)
 //   model=fast|ZOO-NAME [fast]     width=N [24]   drop=F [0.1]   layout=TOKENS (LayoutNet)   dirac=F (Dirac init of the residual convs)
-//   whiten=1|2 (whitened first conv; 2 = frozen)   eps=F [5e-4]   bf16=1 (bfloat16 convolutions)
+//   whiten=1|2 (whitened first conv; 2 = frozen)   eps=F [5e-4]   bf16=0|1|auto [0] (float32, bfloat16 convolutions, or what Auto picks here)
 //   epochs=N [2]   bs=N [128]   opt=adamw|adam|sgd [adamw]   lr=F [4e-3]   wd=F [0.05]   mom=F [0.9]   nesterov=0|1 [1]
 //   sched=onecycle|cosine [onecycle]   pct=F [0.25]   div=F [25]   fdiv=F [1e4]   warmup=N [0]   ls=F [0.1]   ema=F
 //   aug=none|crop|flip|flipcrop|PRESET [none]   pad=N [2]
 //   tta=SPEC (TestTimeAugmentation.Parse: flip, shift1, flip,shift1) evaluated beside the plain model
 //   budget=S (a real wall-clock budget from process start)
 //   vbudget=S vrate=R (a virtual clock: every batch costs batch/R seconds, as on the idle machine, whatever the load)
+//   veval=R [3·vrate] (evaluated images per second on the idle machine: what the budget's evaluation probe is charged)
 //   nviews=N [1] (the test views the budget keeps time for)   bench=1 (training throughput only)
 using System.Diagnostics;
 using System.Globalization;
@@ -48,7 +49,7 @@ evaluationSet = validation ?? testAll;
 
 // The run, as the library's one run path takes it: a spec, plus a model factory for the layouts the zoo does not have.
 string modelName = Has("layout") ? ModelZoo.FastCnnName : Text("model", "fast") is "fast" ? ModelZoo.FastCnnName : Text("model", "fast");
-var precision = Text("bf16", "auto") switch { "1" => ComputePrecision.BFloat16, "0" => ComputePrecision.Float32, _ => ComputePrecision.Auto };
+var precision = Text("bf16", "0") switch { "1" => ComputePrecision.BFloat16, "auto" => ComputePrecision.Auto, _ => ComputePrecision.Float32 };
 var tta = Has("tta") ? TestTimeAugmentation.Parse(Text("tta", "flip")) : null;
 var spec = new RunSpec
 {
@@ -114,7 +115,21 @@ if (Has("bench"))
 VirtualClock? virtualClock = Has("vbudget") ? new VirtualClock() : null;
 var runOptions = new TrainingRunOptions
 {
-    CreateModel = (run, options) => { torch.manual_seed(seed); return CreateModel(run, options); },
+    CreateModel = (run, options) =>
+    {
+        torch.manual_seed(seed);
+        var model = CreateModel(run, options);
+        // The budget measures the evaluation's cost with forward passes in eval mode: on the virtual clock they cost what
+        // they cost on the idle machine (veval images per second, by default three times the training rate).
+        if (virtualClock is not null)
+            model.register_forward_hook((m, _, output) =>
+            {
+                if (!m.training)
+                    virtualClock.Advance(output.shape[0] / Number("veval", 3 * Number("vrate", 2500)));
+                return output;
+            });
+        return model;
+    },
     TimeProvider = virtualClock,
     BudgetStartedAt = virtualClock?.GetUtcNow(),
     Callbacks = _ => virtualClock is null ? [] : [new VirtualTicker(virtualClock, Number("vrate", 2500))],

@@ -76,8 +76,8 @@ public sealed class AnalysisCommandTests
               "trainImages": 256,
               "testImages": 200,
               "seeds": [0, 1],
-              "base": { "model": "fast-cnn", "modelOptions": { "width": 0.5 }, "epochs": 2, "batchSize": 32, "optimizer": { "learningRate": 0.003 } },
-              "steps": [ { "name": "+ label smoothing", "set": { "loss": { "labelSmoothing": 0.1 } } } ]
+              "base": { "model": { "name": "fast-cnn", "width": 0.5 }, "training": { "epochs": 2, "batchSize": 32, "optimizer": { "learningRate": 0.003 } } },
+              "steps": [ { "name": "+ label smoothing", "set": { "training": { "loss": { "labelSmoothing": 0.1 } } } } ]
             }
             """);
         string output = Path.Combine(_folder, "ablation");
@@ -86,12 +86,12 @@ public sealed class AnalysisCommandTests
         Assert.That(result.ExitCode, Is.Zero, result.ToString());
         Assert.That(result.Output, Does.Contain("2 rows × 2 seed(s)").And.Contain("step 1/1 + label smoothing, seed 1: test accuracy"));
         string table = File.ReadAllText(Path.Combine(output, "ablation.md"));
-        Assert.That(table, Does.Contain("| 1 | + label smoothing (`loss.labelSmoothing = 0.1`) |").And.Contain("![ablation](ablation.png)"));
+        Assert.That(table, Does.Contain("| 1 | + label smoothing (`training.loss.labelSmoothing = 0.1`) |").And.Contain("![ablation](ablation.png)"));
         using var runs = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "ablation.json")));
         var rows = runs.RootElement.GetProperty("rows");
         Assert.That(rows.GetArrayLength(), Is.EqualTo(2));
         Assert.That(rows[1].GetProperty("runs").GetArrayLength(), Is.EqualTo(2));
-        Assert.That(rows[1].GetProperty("settings").GetProperty("loss").GetProperty("labelSmoothing").GetDouble(), Is.EqualTo(0.1));
+        Assert.That(rows[1].GetProperty("settings").GetProperty("training").GetProperty("loss").GetProperty("labelSmoothing").GetDouble(), Is.EqualTo(0.1));
         Assert.That(runs.RootElement.GetProperty("dataset").GetProperty("trainImages").GetInt64(), Is.EqualTo(256));
         Assert.That(rows[0].GetProperty("meanAccuracy").GetDouble(), Is.GreaterThan(0.3), "16 steps on 256 images are well above chance (0.1)");
         Assert.That(File.Exists(Path.Combine(output, "ablation.png")), Is.True);

@@ -207,7 +207,7 @@ public sealed class TrainCommandTests
             var result = CliRunner.Run("train", "--dataset", "fashion-mnist", "--model", "lenet5", "--epochs", "2", "--batch-size", "64",
                 "--lr", "0.003", "--max-train-images", "640", "--max-test-images", "300", "--seed", "3", "--output", resumed,
                 "--resume", Path.Combine(_folder, "last.ckpt"));
-            CliRunner.AssertOneLineError(result, CliApp.UsageError, "Epochs 1 → 2");
+            CliRunner.AssertOneLineError(result, CliApp.UsageError, "training.epochs 1 → 2");
             Assert.That(result.Error, Does.Contain("--allow-changed-options"));
         }
         finally

@@ -405,6 +405,8 @@ internal static class TrainCommand
         using var train = loadedTrain;
         using var test = loadedTest;
         var display = new TrainingDisplay(context, spec.Training.BatchSize);
+        if (spec.Training.Distillation is { } distillation && File.Exists(distillation.Teacher))
+            context.Output.WriteLine($"distilling from {Checkpoint.Load(distillation.Teacher).Manifest.ModelName} ({distillation.Teacher}) at temperature {distillation.Temperature}, alpha {distillation.Alpha}");
         TrainingRunResult run;
         try
         {
@@ -461,6 +463,8 @@ internal static class TrainCommand
         if (result.TensorBoard is { } tensorboard)
             LogTestResults(tensorboard, test, evaluation);
 
+        if (result.Model is PreprocessedClassifier { Preprocessing: var preprocessing })
+            context.Output.WriteLine($"input preprocessing inside the model: {preprocessing}");
         string heldOut = result.Validation is null ? "" : $" ({result.Validation.Count:N0} held out for validation)";
         context.Output.WriteLine($"{spec.Data.Dataset}: {trainSet.Count:N0} training{heldOut} and {test.Count:N0} test images; {spec.Model.Name}: {result.ModelInfo.ParameterCount:N0} parameters; device {device}; {result.Precision.ToString().ToLowerInvariant()}");
         context.Output.WriteLine($"test accuracy {evaluation.Accuracy:P2} on {evaluation.Count:N0} images (macro F1 {evaluation.MacroAverage.F1:0.0000}) in {clock.Elapsed.TotalSeconds:0.0}s");

@@ -3,8 +3,8 @@ using FashionVision.Data;
 namespace FashionVision.Cli.Infrastructure;
 
 /// <summary>
-/// Finds the dataset a model was trained on, loads a split of it, optionally cut to its first N images for quick runs, and
-/// holds out validation images.
+/// Finds the dataset a model was trained on and loads a split of it, optionally cut to its first N images for quick runs
+/// (the validation hold-out is <c>TrainingRun.HoldOut</c>'s).
 /// </summary>
 internal static class RunData
 {
@@ -30,28 +30,5 @@ internal static class RunData
             return full;
         using (full)
             return full.Take(max);
-    }
-
-    /// <summary>
-    /// Splits <paramref name="data"/> into training and validation images (stratified by class, reproducible from
-    /// <paramref name="seed"/>) and disposes it; a <paramref name="fraction"/> of 0 returns it whole with no validation set.
-    /// </summary>
-    /// <exception cref="CliException">The split leaves no training or no validation images.</exception>
-    public static (InMemoryDataset Train, InMemoryDataset? Validation) HoldOut(InMemoryDataset data, double fraction, long seed)
-    {
-        if (fraction <= 0)
-            return (data, null);
-        using (data)
-        {
-            var (train, validation) = data.SplitStratified(fraction, seed);
-            if (train.Count > 0 && validation.Count > 0)
-                return (train, validation);
-            long kept = train.Count, heldOut = validation.Count;
-            train.Dispose();
-            validation.Dispose();
-            throw new CliException($"--validation-split {fraction} of {data.Count:N0} images leaves the {(kept == 0 ? "training" : "validation")} split empty "
-                + $"({heldOut:N0} of {data.Count:N0} images held out, rounded per class); use more images, another --validation-split, or --validation-split 0 for none",
-                CliApp.UsageError);
-        }
     }
 }

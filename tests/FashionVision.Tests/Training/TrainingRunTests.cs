@@ -97,8 +97,8 @@ public class TrainingRunTests : WithTempDirectory
         using var test = Bars(48, seed: 2);
         var clock = new TimeBudgetTests.FakeClock(new DateTimeOffset(2026, 11, 30, 12, 0, 0, TimeSpan.Zero));
         // One second per 8-image batch; an evaluated image costs 1/24 s on the fake clock (a forward hook charges it), so
-        // 48 test images × 2 views = 4 s are reserved, the probe (a warm-up and two timed batches) takes its share, and the
-        // margin keeps 1 s for printing and exit: what is left of the 20 s trains.
+        // 48 test images × 2 views = 4 s are reserved, the probe (a warm-up and two timed batches of those 96 images) takes
+        // 12 s, and the margin keeps 1 s for printing and exit: 40 − 12 − 4 − 1 = 23 s train, 1 s a step.
         var options = Small with
         {
             TimeProvider = clock,
@@ -116,10 +116,10 @@ public class TrainingRunTests : WithTempDirectory
             },
             Callbacks = _ => [new Tick(clock)],
         };
-        var spec = Spec(epochs: 100) with { Training = Spec().Training with { Epochs = 100, BatchSize = 8, TimeBudgetSeconds = 20 } };
+        var spec = Spec(epochs: 100) with { Training = Spec().Training with { Epochs = 100, BatchSize = 8, TimeBudgetSeconds = 40 } };
         using var run = TrainingRun.Execute(spec, train, test, options);
         long steps = run.ImagesTrained / 8;
-        Assert.That(steps, Is.InRange(11, 14), "20 s − 4 s of evaluation − the probe − 1 s of margin, at 1 s a step");
+        Assert.That(steps, Is.InRange(21, 23), "40 s − 12 s of probe − 4 s of evaluation − 1 s of margin, at 1 s a step");
         Assert.That(run.History.StopReason, Does.Contain("time budget"));
     }
 
@@ -135,6 +135,6 @@ public class TrainingRunTests : WithTempDirectory
         using var test = Bars(4, seed: 2);
         var e = Assert.Throws<ArgumentException>(() => TrainingRun.Execute(Spec(epochs: 1, validationSplit: 0.1), train, test, Small))!;
         Assert.That(e.ParamName, Is.EqualTo("Data.ValidationSplit"));
-        Assert.That(e.Message, Does.Contain("4 training images").And.Contain("validation split"));
+        Assert.That(e.Message, Does.Contain("--validation-split 0.1 of 4 images leaves the validation split empty").And.Contain("--validation-split 0 for none"));
     }
 }

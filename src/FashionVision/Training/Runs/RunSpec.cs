@@ -66,16 +66,16 @@ public sealed record RunSpec
         Training.Validate(Data);
         Evaluation.Validate();
         if (Training.Distillation is not null && Training.Loss.Kind is not (LossKind.CrossEntropy or LossKind.Distillation))
-            throw new ArgumentException($"Training.Distillation distils with cross-entropy for the true labels; Training.Loss.Kind is {Training.Loss.Kind}.", "Training.Loss.Kind");
+            throw new ArgumentException($"Training.Distillation (--teacher) distils with cross-entropy for the true labels; leave out Training.Loss.Kind {Training.Loss.Kind} (--loss {Training.Loss.Kind.ToString().ToLowerInvariant()}).", "Training.Loss.Kind");
         if (Training.Loss.Kind == LossKind.Distillation && Training.Distillation is null)
             throw new ArgumentException("Training.Loss.Kind is Distillation but Training.Distillation names no teacher.", "Training.Distillation");
         bool validation = Data.ValidationSplit > 0;
         if (!validation && Training.EarlyStoppingPatience is not null)
-            throw new ArgumentException("Training.EarlyStoppingPatience watches the validation loss, so it needs Data.ValidationSplit > 0 (e.g. 0.1).", "Data.ValidationSplit");
+            throw new ArgumentException("Training.EarlyStoppingPatience (--early-stopping) watches the validation loss, so it needs validation images: Data.ValidationSplit > 0 (--validation-split, e.g. 0.1).", "Data.ValidationSplit");
         if (!validation && Training.StopAtAccuracy is not null)
-            throw new ArgumentException("Training.StopAtAccuracy watches the validation accuracy, so it needs Data.ValidationSplit > 0 (e.g. 0.1).", "Data.ValidationSplit");
+            throw new ArgumentException("Training.StopAtAccuracy (--stop-at-accuracy) watches the validation accuracy, so it needs validation images: Data.ValidationSplit > 0 (--validation-split, e.g. 0.1).", "Data.ValidationSplit");
         if (!validation && Training.Scheduler.Kind == SchedulerKind.ReduceOnPlateau)
-            throw new ArgumentException("Training.Scheduler.Kind ReduceOnPlateau lowers the learning rate when the validation loss stops improving, so it needs Data.ValidationSplit > 0 (e.g. 0.1).", "Data.ValidationSplit");
+            throw new ArgumentException("Training.Scheduler.Kind ReduceOnPlateau (--scheduler plateau) lowers the learning rate when the validation loss stops improving, so it needs validation images: Data.ValidationSplit > 0 (--validation-split, e.g. 0.1).", "Data.ValidationSplit");
     }
 
     /// <summary>The spec as indented JSON (the form <see cref="Parse"/> reads).</summary>

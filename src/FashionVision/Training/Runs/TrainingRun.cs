@@ -205,9 +205,10 @@ public static class TrainingRun
         long kept = train.Count, held = validation.Count;
         train.Dispose();
         validation.Dispose();
+        // The CLI's spelling first: that is where most specs come from (Data.ValidationSplit in a spec file).
         throw new ArgumentException(
-            $"A validation split of {fraction:0.##} of the {data.Count:N0} training images of '{data.Name}' leaves {kept:N0} for training and {held:N0} for validation; " +
-            (kept == 0 ? "use more images or a smaller validation split." : "use more images (a few per class at least) or a validation split of 0."),
+            $"--validation-split {fraction} of {data.Count:N0} images leaves the {(kept == 0 ? "training" : "validation")} split empty " +
+            $"({held:N0} of {data.Count:N0} images held out, rounded per class); use more images, another --validation-split, or --validation-split 0 for none.",
             "Data.ValidationSplit");
     }
 
