@@ -34,7 +34,7 @@ fi
 # The benchmark project must start whatever inputs are missing: listing its benchmarks (seconds) evaluates every class's
 # parameter sources, as any --filter does. A project that cannot start counts as one failed test.
 listing="$results/benchmarks-list.txt"
-if dotnet run -c Release --no-build --project benchmarks/FashionVision.Benchmarks -- --list flat >"$listing" 2>&1 \
+if dotnet run -c Release --project benchmarks/FashionVision.Benchmarks -- --list flat >"$listing" 2>&1 \
     && grep -q '^FashionVision.Benchmarks.IdxBenchmarks.Raw$' "$listing"; then
   passed=$((passed + 1))
 else
