@@ -44,7 +44,7 @@ public static partial class ModelZoo
             "99.05% MNIST test, 0.95% error (LeCun et al. 1998, Proc. IEEE 86(11), Sec. III-C and Fig. 9)");
         Add("small-cnn", o => new SmallCnn(o.InputChannels, o.NumClasses, o.DropRate ?? 0.5, o.Width ?? 1.0, o.Attention),
             "small CNN: conv 32-32, pool, conv 64-64, pool (3×3, BatchNorm), global average pool, FC 128, dropout",
-            "89.73% Fashion-MNIST test after 3 epochs, seed 3 (measured here 2026-11-23: dotnet run -c Release --project samples/06-ErrorAnalysis; docs/recipes.md)");
+            "89.73% Fashion-MNIST test after 3 epochs, seed 3 (docs/recipes.md, \"The samples, measured\")");
         Add("vgg-cnn", o => new VggCnn(o.InputChannels, o.NumClasses, o.DropRate ?? 0.5, o.Width ?? 1.0, o.Attention),
             "VGG-style CNN: three blocks of two 3×3 conv-BN-ReLU (64, 128, 256) with max-pooling, global average pool, dropout",
             $"93.5% Fashion-MNIST test for a VGG16 (26M parameters, no augmentation) ({fashionMnistTable})");
@@ -76,7 +76,7 @@ public static partial class ModelZoo
                 return new FastCnn(o.InputChannels, o.NumClasses, width: FastCnnWidth(o), dropRate: o.DropRate ?? 0.1, channelWidths: o.ChannelWidths);
             },
             "compute-efficient residual CNN of the fast recipes: conv w @28 pooled to 14, conv 2w + residual 2w @14, pool, conv 4w + residual 4w @7, avg+max pooling, linear (w = 24·Width)",
-            "93.27% Fashion-MNIST test with the fashion-mnist-fast recipe, seed 0 (measured here 2026-11-23: dotnet run -c Release --project samples/08-Mnist -- fashion-fast; the same recipe as fashionvision train --recipe fashion-mnist-fast; docs/recipes.md)");
+            "93.27% Fashion-MNIST test with the fashion-mnist-fast recipe, seed 0 (docs/recipes.md, \"Measured results\")");
         Add("mobilenet", o => new MobileNet(o.InputChannels, o.NumClasses, o.Width ?? 1.0, o.DropRate ?? 0.0, o.Attention),
             "MobileNet-style: 3×3 stem + seven depthwise-separable blocks (64 … 512), width multiplier α",
             $"70.6% ImageNet top-1 for 1.0 MobileNet-224 (Howard et al. 2017, arXiv:1704.04861, Table 8); 95.0% Fashion-MNIST test with horizontal flips ({fashionMnistTable})");
@@ -86,7 +86,7 @@ public static partial class ModelZoo
                 return new FastResNet(o.InputChannels, o.NumClasses, width: Math.Max(1, (int)Math.Round(32 * (o.Width ?? 1.0))), blocks: 2, dropRate: o.DropRate ?? 0.1);
             },
             "FastCnn's layout made deeper for the accuracy recipes: conv w @28 pooled to 14, conv 2w + two residual blocks @14, pool, conv 4w + two residual blocks @7, avg+max pooling, linear (w = 32·Width)",
-            "93.15% Fashion-MNIST test after 7 epochs with flips and crops, seed 0 (measured here 2026-11-30: dotnet run -c Release --project benchmarks/FashionVision.SpeedSearch -- model=fast-resnet bf16=1 whiten=2 epochs=100 vbudget=600 vrate=700 aug=flipcrop pad=2 pct=0.15 tta=flip)");
+            "93.15% Fashion-MNIST test after 7 epochs with flips and crops, seed 0 (docs/recipes.md, \"The search\")");
         Add("densenet-bc-100", o =>
             {
                 RequireNoAttention(o, "densenet-bc-100");

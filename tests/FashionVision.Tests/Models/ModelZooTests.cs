@@ -27,7 +27,7 @@ public class ModelZooTests
         string reference = ModelZoo.GetRegistration(name).ReferenceAccuracy;
         Assert.That(reference, Does.Match(@"\d+(\.\d+)?%"), "a figure");
         var sources = System.Text.RegularExpressions.Regex.Matches(reference,
-            @"Table \d+|Fig\. \d+|table '[^']+'|table of [a-z /]+|README, Benchmark table|torchvision model documentation|measured here \d{4}-\d{2}-\d{2}: (dotnet run|fashionvision) [^;)]+");
+            @"Table \d+|Fig\. \d+|table '[^']+'|table of [a-z /]+|README, Benchmark table|torchvision model documentation|measured here \d{4}-\d{2}-\d{2}: (dotnet run|fashionvision) [^;)]+|docs/recipes\.md, ""[^""]+""");
         Assert.That(sources, Is.Not.Empty, $"{name}: '{reference}' names no paper table, benchmark table or command");
         foreach (string claim in TopLevelParts(reference).Where(part => part.Contains('%')))
             Assert.That(claim, Does.Match(@"\(.+\)$"), $"{name}: every figure carries its source in parentheses");
